@@ -1,0 +1,37 @@
+"""Create the demo reviewer and load the project's own demo article (idempotent)."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+
+from claims.models import Article
+from claims.services import article_submit
+
+DEMO_USERNAME = "reviewer"
+DEMO_PASSWORD = "factcheck-demo"
+DEMO_ARTICLE = Path(__file__).resolve().parents[2] / "demo" / "riverton_transit.txt"
+
+
+class Command(BaseCommand):
+    help = "Create the demo reviewer account and load the demo article (safe to run again)."
+
+    def handle(self, *args, **options) -> None:
+        for name in ("reviewer", "editor"):
+            Group.objects.get_or_create(name=name)
+        user_model = get_user_model()
+        user, created = user_model.objects.get_or_create(username=DEMO_USERNAME)
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            user.groups.add(Group.objects.get(name="reviewer"))
+
+        text = DEMO_ARTICLE.read_text(encoding="utf-8")
+        if not Article.objects.filter(submitted_body=text).exists():
+            article_submit(text=text, user=user)
+            self.stdout.write("Loaded the demo article; a worker will process it.")
+
+        self.stdout.write(
+            self.style.SUCCESS(f"Log in as '{DEMO_USERNAME}' with password '{DEMO_PASSWORD}'.")
+        )

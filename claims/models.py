@@ -1,0 +1,249 @@
+"""Articles, the sentences and claims found in them, evidence, and the audit trail of every change.
+
+State changes go through `claims.services`; models hold data and constraints only.
+"""
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models.functions import Upper
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        FETCHING = "fetching", "fetching"
+        EXTRACTING = "extracting", "extracting"
+        SCORING = "scoring", "scoring"
+        MATCHING = "matching", "matching"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    class InputKind(models.TextChoices):
+        URL = "url", "URL"
+        HTML = "html", "HTML"
+        TEXT = "text", "pasted text"
+
+    input_kind = models.CharField(max_length=8, choices=InputKind.choices)
+    url = models.URLField(max_length=2000, blank=True)
+    # What the user gave us (pasted text or HTML), kept so a failed run can be retried as it was.
+    submitted_body = models.TextField(blank=True)
+    source = models.ForeignKey(
+        "sources.Source", null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
+    )
+    snapshot = models.ForeignKey(
+        "sources.Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(max_length=1000, blank=True)
+    byline = models.CharField(max_length=500, blank=True)
+    site_name = models.CharField(max_length=300, blank=True)
+    canonical_url = models.URLField(max_length=2000, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    language = models.CharField(max_length=12, blank=True)
+    outbound_links = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    # Human-readable progress and notes ("12 sentences scored", "claim scoring is English-only").
+    progress = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "-created_at"], name="article_status_idx")]
+
+    def __str__(self) -> str:
+        return self.title or self.url or f"Article {self.pk}"
+
+
+class Sentence(models.Model):
+    """Every sentence of an article with its check-worthiness, so a reviewer can promote any of them."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="sentences")
+    position = models.PositiveIntegerField()
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField()
+    score = models.FloatField()
+    features = models.JSONField(default=dict)
+    reasons = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "position"], name="sentence_unique_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Claim(models.Model):
+    class Status(models.TextChoices):
+        UNREVIEWED = "unreviewed", "unreviewed"
+        IN_REVIEW = "in_review", "in review"
+        VERIFIED = "verified", "verified"
+        DISPUTED = "disputed", "disputed"
+        DISMISSED = "dismissed", "dismissed"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
+    sentence = models.OneToOneField(
+        Sentence, null=True, blank=True, on_delete=models.SET_NULL, related_name="claim"
+    )
+    text = models.TextField()
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    score = models.FloatField()
+    features = models.JSONField(default=dict, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    quantities = models.JSONField(default=list, blank=True)
+    dates = models.JSONField(default=list, blank=True)
+    entities = models.JSONField(default=list, blank=True)
+    # Normalised text hash: exact duplicates across articles are found with one index lookup.
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNREVIEWED)
+    rationale = models.TextField(blank=True)
+    rating_label = models.CharField(max_length=100, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_claims",
+    )
+    needs_recheck = models.BooleanField(default=False)
+    recheck_reason = models.TextField(blank=True)
+    # Optimistic locking: every write bumps it; a write that expects an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # The pipeline may run twice on one article (retry, redelivery): never two claims per span.
+            models.UniqueConstraint(fields=["article", "start", "end"], name="claim_unique_span"),
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="claim_span"),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["verified", "disputed"]) | ~models.Q(rationale=""),
+                name="claim_verdict_has_rationale",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-updated_at"], name="claim_status_idx"),
+            models.Index(
+                fields=["needs_recheck"],
+                name="claim_needs_recheck_idx",
+                condition=models.Q(needs_recheck=True),
+            ),
+            # Trigram index for near-duplicate claim matching and queue text search.
+            GinIndex(OpClass(Upper("text"), name="gin_trgm_ops"), name="claim_text_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    @property
+    def has_verdict(self) -> bool:
+        return self.status in {self.Status.VERIFIED, self.Status.DISPUTED}
+
+
+class ClaimLink(models.Model):
+    """A near-duplicate relation between two claims, suggested by the machine or confirmed by a person."""
+
+    class State(models.TextChoices):
+        SUGGESTED = "suggested", "suggested"
+        CONFIRMED = "confirmed", "confirmed"
+        REJECTED = "rejected", "rejected"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="links")
+    other = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")
+    similarity = models.FloatField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SUGGESTED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "other"], name="claimlink_unique_pair"),
+            models.CheckConstraint(condition=~models.Q(claim=models.F("other")), name="claimlink_not_self"),
+        ]
+
+
+class Stance(models.TextChoices):
+    SUPPORTS = "supports", "supports"
+    REFUTES = "refutes", "refutes"
+    UNRELATED = "unrelated", "unrelated"
+    UNCLEAR = "unclear", "unclear"
+
+
+class Evidence(models.Model):
+    class Origin(models.TextChoices):
+        MACHINE = "machine", "machine"
+        REVIEWER = "reviewer", "reviewer"
+        PARTNER = "partner", "partner"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence")
+    passage = models.ForeignKey("sources.Passage", on_delete=models.PROTECT, related_name="+")
+    # The snapshot the reviewer saw: a re-fetched page never changes what a verdict rested on.
+    snapshot = models.ForeignKey("sources.Snapshot", on_delete=models.PROTECT, related_name="+")
+    score = models.FloatField()
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.MACHINE)
+    suggested_stance = models.CharField(max_length=10, choices=Stance.choices, default=Stance.UNCLEAR)
+    stance_reason = models.CharField(max_length=300, blank=True)
+    confirmed_stance = models.CharField(max_length=10, choices=Stance.choices, blank=True)
+    is_confirmed = models.BooleanField(default=False)
+    is_rejected = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "passage"], name="evidence_unique_passage"),
+        ]
+        ordering = ["-score"]
+
+
+class ClaimEvent(models.Model):
+    """Append-only audit of everything that happens to a claim."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # "system", "pipeline", "partner:<name>" when no user acted.
+    actor_label = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=40)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class Comment(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]

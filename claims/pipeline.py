@@ -1,0 +1,202 @@
+"""The article pipeline: fetch → extract → split → score → claims.
+
+Each step is a plain function on an article id, safe to run twice: a retried or redelivered task finds
+the work done (or the unique constraints refuse duplicates) and changes nothing twice. Celery tasks in
+`claims.tasks` call these; `manage.py ingest --wait` calls them in-process.
+"""
+
+import logging
+from contextlib import contextmanager
+from collections.abc import Iterator
+from uuid import uuid4
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from sources.extraction import ExtractedDocument, clean_pasted_text, detect_language, extract_html
+from sources.models import Source
+from sources.services import SourceError, source_fetch, source_get_or_create
+
+from .checkworthiness import CLAIM_THRESHOLD, score_sentences
+from .models import Article, Claim, Sentence
+from .quantities import extract_dates, extract_entities, extract_quantities
+from .sentences import split_sentences
+from .services import article_fail, article_set_status, claim_record_event, fingerprint
+
+logger = logging.getLogger(__name__)
+
+SCORED_LANGUAGES = {"en"}
+# Longer than any step may take (the hard time limit), so a crashed holder's lock expires.
+LOCK_SECONDS = 300
+
+
+class ArticleBusy(Exception):
+    """Another worker is processing this article right now."""
+
+
+@contextmanager
+def article_lock(article_id: int) -> Iterator[None]:
+    """One pipeline run per article at a time, across all workers (a Redis key with a TTL)."""
+    key, token = f"pipeline:article:{article_id}", uuid4().hex
+    if not cache.add(key, token, timeout=LOCK_SECONDS):
+        raise ArticleBusy(article_id)
+    try:
+        yield
+    finally:
+        if cache.get(key) == token:
+            cache.delete(key)
+
+
+def article_fetch(article_id: int) -> bool:
+    """Fetch a URL article and store its main text. Returns False when the article failed.
+
+    Raises SourceError for transient failures so the task can retry; permanent ones are stored.
+    """
+    article = Article.objects.get(pk=article_id)
+    if article.input_kind != Article.InputKind.URL or article.snapshot_id:
+        return article.status != Article.Status.FAILED
+    article_set_status(article, Article.Status.FETCHING, f"Fetching {article.url}")
+    source = source_get_or_create(url=article.url, origin=Source.Origin.ARTICLE)
+    try:
+        outcome = source_fetch(source=source)
+    except SourceError as exc:
+        if exc.permanent:
+            article_fail(article, f"Could not fetch the article: {exc.message}")
+            return False
+        article_set_status(article, Article.Status.FETCHING, f"Will retry: {exc.message}")
+        raise
+    document = outcome.document
+    if document is None:  # 304: we already hold this page's text
+        snapshot = outcome.snapshot
+        document = ExtractedDocument(
+            text=snapshot.text, title=snapshot.title, byline="", published=snapshot.published_on,
+            site_name="", canonical_url="", language=snapshot.language, links=[],
+            extractor="snapshot",
+        )
+    _store_document(article, document)
+    article.source = source
+    article.snapshot = outcome.snapshot
+    article.save(update_fields=["source", "snapshot", "updated_at"])
+    return True
+
+
+def _store_document(article: Article, document: ExtractedDocument) -> None:
+    article.text = document.text[: _max_chars()]
+    article.title = article.title or document.title[:1000]
+    article.byline = document.byline[:500]
+    article.site_name = document.site_name[:300]
+    article.canonical_url = document.canonical_url[:2000]
+    article.published_on = document.published
+    article.language = document.language or detect_language(document.text)
+    article.outbound_links = document.links
+    article.save(
+        update_fields=["text", "title", "byline", "site_name", "canonical_url", "published_on",
+                       "language", "outbound_links", "updated_at"]
+    )
+
+
+def _max_chars() -> int:
+    from django.conf import settings
+
+    return settings.PIPELINE_MAX_TEXT_CHARS
+
+
+def article_analyse(article_id: int) -> None:
+    """Extract (for pasted text / HTML), split, score and create claims; mark the article done."""
+    article = Article.objects.get(pk=article_id)
+    if article.status in {Article.Status.DONE, Article.Status.FAILED}:
+        return
+    if not article.text:
+        article_set_status(article, Article.Status.EXTRACTING, "Extracting the main text.")
+        if article.input_kind == Article.InputKind.HTML:
+            document = extract_html(article.submitted_body, url=article.url or None)
+        else:
+            document = clean_pasted_text(article.submitted_body)
+        if not document.text.strip():
+            article_fail(article, "No article text was found in what was submitted.")
+            return
+        _store_document(article, document)
+
+    if article.language and article.language not in SCORED_LANGUAGES:
+        article_set_status(
+            article,
+            Article.Status.DONE,
+            f"The article is in '{article.language}'; claim scoring is English-only, "
+            "so no claims were picked. Reviewers can still read it.",
+        )
+        Article.objects.filter(pk=article.pk).update(processed_at=timezone.now())
+        return
+
+    article_set_status(article, Article.Status.SCORING, "Splitting sentences and scoring them.")
+    created = _create_sentences_and_claims(article)
+    article_set_status(
+        article,
+        Article.Status.DONE,
+        f"{article.sentences.count()} sentences scored; {created} new claims picked "
+        f"(threshold {CLAIM_THRESHOLD:.2f}).",
+    )
+    Article.objects.filter(pk=article.pk).update(processed_at=timezone.now())
+
+
+@transaction.atomic
+def _create_sentences_and_claims(article: Article) -> int:
+    """All sentences with their scores, and a claim for each one over the threshold, in one go."""
+    if article.sentences.exists():  # a retried run: the scoring already committed
+        return 0
+    spans = split_sentences(article.text)
+    scores = score_sentences([span.text for span in spans])
+    sentences = Sentence.objects.bulk_create(
+        Sentence(
+            article=article, position=i, start=span.start, end=span.end, text=span.text,
+            score=round(result.score, 4), features=result.features, reasons=result.reasons,
+        )
+        for i, (span, result) in enumerate(zip(spans, scores, strict=True))
+    )
+    created = 0
+    for sentence in sentences:
+        if sentence.score >= CLAIM_THRESHOLD:
+            claim, was_created = claim_from_sentence(sentence)
+            created += was_created
+    return created
+
+
+def claim_from_sentence(sentence: Sentence, *, promoted_by=None) -> tuple[Claim, bool]:  # noqa: ANN001
+    """Create the claim for a sentence (idempotent on the article + span unique constraint)."""
+    claim, created = Claim.objects.get_or_create(
+        article_id=sentence.article_id,
+        start=sentence.start,
+        end=sentence.end,
+        defaults={
+            "sentence": sentence,
+            "text": sentence.text,
+            "score": sentence.score,
+            "features": sentence.features,
+            "reasons": sentence.reasons,
+            "quantities": extract_quantities(sentence.text),
+            "dates": extract_dates(sentence.text),
+            "entities": extract_entities(sentence.text),
+            "fingerprint": fingerprint(sentence.text),
+            "promoted_by": promoted_by,
+        },
+    )
+    if created:
+        claim_record_event(
+            claim=claim,
+            kind="created",
+            actor=promoted_by,
+            actor_label="" if promoted_by else "pipeline",
+            after={"score": claim.score, "reasons": claim.reasons},
+            note="promoted by a reviewer" if promoted_by else "picked by the check-worthiness scorer",
+        )
+    return claim, created
+
+
+def run_pipeline_inline(article_id: int) -> Article:
+    """Every step in this process, no worker needed (`manage.py ingest --wait`)."""
+    try:
+        if article_fetch(article_id):
+            article_analyse(article_id)
+    except SourceError as exc:
+        article_fail(Article.objects.get(pk=article_id), f"Could not fetch the article: {exc.message}")
+    return Article.objects.get(pk=article_id)

@@ -1,0 +1,114 @@
+"""Writes for articles and claims. Views, commands, tasks and the API call these; nothing else writes."""
+
+import hashlib
+import re
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import Article, Claim, ClaimEvent
+
+
+class SubmissionError(ValueError):
+    """The submitted input cannot become an article; the message is shown to the user."""
+
+
+def _validate_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SubmissionError("Enter a full web address starting with http:// or https://.")
+    if len(url) > 2000:
+        raise SubmissionError("That web address is longer than 2,000 characters.")
+    return url
+
+
+def article_submit(
+    *,
+    url: str = "",
+    text: str = "",
+    html: str = "",
+    title: str = "",
+    user: AbstractBaseUser | None = None,
+    enqueue: bool = True,
+) -> Article:
+    """Create an article from exactly one of url / html / text and queue its pipeline."""
+    given = [name for name, value in (("url", url), ("html", html), ("text", text)) if value]
+    if len(given) != 1:
+        raise SubmissionError("Give exactly one of a URL, an HTML page or pasted text.")
+    body = html or text
+    if body and not body.strip():
+        raise SubmissionError("The submitted text is empty.")
+    if len(body) > settings.PIPELINE_MAX_TEXT_CHARS * 5:
+        raise SubmissionError("The submitted text is too long.")
+    if "\x00" in body:
+        raise SubmissionError("The submitted text contains binary data (NUL bytes).")
+
+    article = Article.objects.create(
+        input_kind=given[0],
+        url=_validate_url(url) if url else "",
+        submitted_body=body,
+        title=title.strip()[:1000],
+        submitted_by=user if user is not None and user.is_authenticated else None,
+        progress=[_progress_entry("queued", "Waiting for a worker.")],
+    )
+    if enqueue:
+        from .tasks import process_article
+
+        transaction.on_commit(lambda: process_article.delay(article.pk))
+    return article
+
+
+def _progress_entry(step: str, message: str) -> dict[str, str]:
+    return {"step": step, "message": message, "at": timezone.now().isoformat(timespec="seconds")}
+
+
+def article_set_status(article: Article, status: str, message: str) -> None:
+    """Move the article to a pipeline step and append a human-readable progress line."""
+    article.status = status
+    article.progress = [*article.progress, _progress_entry(status, message)]
+    article.save(update_fields=["status", "progress", "updated_at"])
+
+
+def article_fail(article: Article, message: str) -> None:
+    article.error = message
+    article_set_status(article, Article.Status.FAILED, message)
+    Article.objects.filter(pk=article.pk).update(error=message)
+
+
+def fingerprint(text: str) -> str:
+    """A hash of the lower-cased words: the same sentence in two articles has one fingerprint."""
+    words = re.findall(r"\w+", text.lower())
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+
+
+def claim_record_event(
+    *,
+    claim: Claim,
+    kind: str,
+    actor: AbstractBaseUser | None = None,
+    actor_label: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+) -> ClaimEvent:
+    return ClaimEvent.objects.create(
+        claim=claim,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_label=actor_label or ("" if actor else "system"),
+        kind=kind,
+        before=before or {},
+        after=after or {},
+        note=note,
+    )
+
+
+def claim_bump_version(claim: Claim) -> None:
+    Claim.objects.filter(pk=claim.pk).update(version=F("version") + 1)
+    claim.refresh_from_db(fields=["version"])

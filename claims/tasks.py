@@ -1,0 +1,62 @@
+"""Celery tasks for the article pipeline: ids in, pipeline functions out.
+
+Routing (settings.CELERY_TASK_ROUTES): `fetch_*` tasks go to the `fetch` queue (network-bound),
+the rest of `claims.tasks` to `nlp` (CPU-bound).
+"""
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from sources.services import SourceError
+
+from . import pipeline
+from .models import Article
+from .services import article_fail
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=4)
+def fetch_article(self, article_id: int) -> None:
+    try:
+        with pipeline.article_lock(article_id):
+            fetched = pipeline.article_fetch(article_id)
+    except pipeline.ArticleBusy:
+        return  # a duplicate delivery while another worker holds the article
+    except SourceError as exc:
+        if self.request.retries >= self.max_retries:
+            article_fail(Article.objects.get(pk=article_id), f"Gave up fetching: {exc.message}")
+            return
+        raise self.retry(exc=exc, countdown=min(300, 10 * 2**self.request.retries)) from exc
+    if fetched:
+        analyse_article.delay(article_id)
+
+
+@shared_task(bind=True)
+def analyse_article(self, article_id: int) -> None:
+    try:
+        with pipeline.article_lock(article_id):
+            pipeline.article_analyse(article_id)
+    except pipeline.ArticleBusy:
+        return
+    except SoftTimeLimitExceeded:
+        article_fail(Article.objects.get(pk=article_id), "Analysis took too long and was stopped.")
+    except Exception:
+        # Unexpected: record it for the user, then let Celery log the traceback.
+        logger.exception("analysis of article %s failed", article_id)
+        article_fail(
+            Article.objects.get(pk=article_id), "An internal error stopped the analysis."
+        )
+        raise
+
+
+@shared_task
+def process_article(article_id: int) -> None:
+    """Entry point after submission: URL articles are fetched first, others analysed directly."""
+    article = Article.objects.only("input_kind", "snapshot_id").get(pk=article_id)
+    if article.input_kind == Article.InputKind.URL and not article.snapshot_id:
+        fetch_article.delay(article_id)
+    else:
+        analyse_article.delay(article_id)
