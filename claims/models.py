@@ -182,6 +182,9 @@ class ClaimLink(models.Model):
             models.CheckConstraint(condition=~models.Q(claim=models.F("other")), name="claimlink_not_self"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.claim_id} ~ {self.other_id} ({self.state})"
+
 
 class Stance(models.TextChoices):
     SUPPORTS = "supports", "supports"
@@ -219,6 +222,9 @@ class Evidence(models.Model):
         ]
         ordering = ["-score"]
 
+    def __str__(self) -> str:
+        return f"evidence {self.pk} for claim {self.claim_id}"
+
 
 class ClaimEvent(models.Model):
     """Append-only audit of everything that happens to a claim."""
@@ -238,6 +244,9 @@ class ClaimEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} on claim {self.claim_id}"
+
 
 class Comment(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
@@ -247,3 +256,6 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on claim {self.claim_id}"

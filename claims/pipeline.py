@@ -6,15 +6,15 @@ the work done (or the unique constraints refuse duplicates) and changes nothing 
 """
 
 import logging
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from uuid import uuid4
 
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-
 from sources.extraction import ExtractedDocument, clean_pasted_text, detect_language, extract_html
+
 from sources.models import Source
 from sources.services import SourceError, source_fetch, source_get_or_create
 
@@ -70,8 +70,14 @@ def article_fetch(article_id: int) -> bool:
     if document is None:  # 304: we already hold this page's text
         snapshot = outcome.snapshot
         document = ExtractedDocument(
-            text=snapshot.text, title=snapshot.title, byline="", published=snapshot.published_on,
-            site_name="", canonical_url="", language=snapshot.language, links=[],
+            text=snapshot.text,
+            title=snapshot.title,
+            byline="",
+            published=snapshot.published_on,
+            site_name="",
+            canonical_url="",
+            language=snapshot.language,
+            links=[],
             extractor="snapshot",
         )
     _store_document(article, document)
@@ -91,8 +97,17 @@ def _store_document(article: Article, document: ExtractedDocument) -> None:
     article.language = document.language or detect_language(document.text)
     article.outbound_links = document.links
     article.save(
-        update_fields=["text", "title", "byline", "site_name", "canonical_url", "published_on",
-                       "language", "outbound_links", "updated_at"]
+        update_fields=[
+            "text",
+            "title",
+            "byline",
+            "site_name",
+            "canonical_url",
+            "published_on",
+            "language",
+            "outbound_links",
+            "updated_at",
+        ]
     )
 
 
@@ -148,8 +163,14 @@ def _create_sentences_and_claims(article: Article) -> int:
     scores = score_sentences([span.text for span in spans])
     sentences = Sentence.objects.bulk_create(
         Sentence(
-            article=article, position=i, start=span.start, end=span.end, text=span.text,
-            score=round(result.score, 4), features=result.features, reasons=result.reasons,
+            article=article,
+            position=i,
+            start=span.start,
+            end=span.end,
+            text=span.text,
+            score=round(result.score, 4),
+            features=result.features,
+            reasons=result.reasons,
         )
         for i, (span, result) in enumerate(zip(spans, scores, strict=True))
     )
@@ -187,7 +208,9 @@ def claim_from_sentence(sentence: Sentence, *, promoted_by=None) -> tuple[Claim,
             actor=promoted_by,
             actor_label="" if promoted_by else "pipeline",
             after={"score": claim.score, "reasons": claim.reasons},
-            note="promoted by a reviewer" if promoted_by else "picked by the check-worthiness scorer",
+            note="promoted by a reviewer"
+            if promoted_by
+            else "picked by the check-worthiness scorer",
         )
     return claim, created
 
@@ -198,5 +221,7 @@ def run_pipeline_inline(article_id: int) -> Article:
         if article_fetch(article_id):
             article_analyse(article_id)
     except SourceError as exc:
-        article_fail(Article.objects.get(pk=article_id), f"Could not fetch the article: {exc.message}")
+        article_fail(
+            Article.objects.get(pk=article_id), f"Could not fetch the article: {exc.message}"
+        )
     return Article.objects.get(pk=article_id)

@@ -46,9 +46,7 @@ def analyse_article(self, article_id: int) -> None:
     except Exception:
         # Unexpected: record it for the user, then let Celery log the traceback.
         logger.exception("analysis of article %s failed", article_id)
-        article_fail(
-            Article.objects.get(pk=article_id), "An internal error stopped the analysis."
-        )
+        article_fail(Article.objects.get(pk=article_id), "An internal error stopped the analysis.")
         raise
 
 

@@ -7,7 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from .models import Article
-from .services import SubmissionError, article_submit as submit_service
+from .services import SubmissionError
+from .services import article_submit as submit_service
 
 
 @login_required

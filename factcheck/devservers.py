@@ -197,10 +197,17 @@ def run() -> int:
     try:
         _manage(env, "migrate", "--noinput")
         _manage(env, "seed_demo")
-        print(f"\nThe workbench is starting at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n")
+        print(
+            f"\nThe workbench is starting at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n"
+        )
         # Ctrl-C reaches honcho and its children through the terminal's process group.
         honcho = subprocess.Popen(
-            [str(Path(sys.executable).parent / "honcho"), "start", "-f", str(BASE_DIR / "Procfile")],
+            [
+                str(Path(sys.executable).parent / "honcho"),
+                "start",
+                "-f",
+                str(BASE_DIR / "Procfile"),
+            ],
             env=env,
             cwd=BASE_DIR,
         )

@@ -28,7 +28,9 @@ def _check_redis() -> dict:
     import redis
 
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
         client.ping()
     except Exception as exc:
         return {"ok": False, "error": str(exc)[:200]}
@@ -51,6 +53,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     # Asking workers goes through Redis: pointless (and slow) when Redis is down.
     workers = _check_workers() if redis_state["ok"] else {"ok": False, "workers": {}}
     ok = database["ok"] and redis_state["ok"] and workers["ok"]
-    body = {"status": "ok" if ok else "degraded", "database": database, "redis": redis_state,
-            "workers": workers}
+    body = {
+        "status": "ok" if ok else "degraded",
+        "database": database,
+        "redis": redis_state,
+        "workers": workers,
+    }
     return JsonResponse(body, status=200 if ok else 503)

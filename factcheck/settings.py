@@ -129,8 +129,12 @@ if not DATABASE_URL:
         "(`make run` and `make test` start an embedded PostgreSQL and set it for you)."
     )
 if urlparse(DATABASE_URL).scheme not in {"postgres", "postgresql", "pgsql"}:
-    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL; no other database is supported.")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    raise ImproperlyConfigured(
+        "DATABASE_URL must point at PostgreSQL; no other database is supported."
+    )
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and the shared cache (politeness, throttling, locks) -------------------
@@ -224,7 +228,9 @@ STORAGES = {
 
 # --- Security ----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and not env_bool("FACTCHECK_DEV", False))
+SESSION_COOKIE_SECURE = env_bool(
+    "SECURE_COOKIES", not DEBUG and not env_bool("FACTCHECK_DEV", False)
+)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

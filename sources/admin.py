@@ -5,7 +5,14 @@ from .models import Passage, Snapshot, Source
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ["url", "status", "origin", "last_fetched_at", "next_check_at", "consecutive_failures"]
+    list_display = [
+        "url",
+        "status",
+        "origin",
+        "last_fetched_at",
+        "next_check_at",
+        "consecutive_failures",
+    ]
     list_filter = ["status", "origin"]
     search_fields = ["url", "domain"]
     raw_id_fields = ["current_snapshot"]

@@ -69,7 +69,9 @@ class Snapshot(models.Model):
     class Meta:
         constraints = [
             # Identical content from the same source is stored once.
-            models.UniqueConstraint(fields=["source", "content_hash"], name="snapshot_unique_content")
+            models.UniqueConstraint(
+                fields=["source", "content_hash"], name="snapshot_unique_content"
+            )
         ]
         indexes = [models.Index(fields=["source", "-fetched_at"], name="snapshot_latest_idx")]
 
@@ -101,8 +103,12 @@ class Passage(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["snapshot", "position"], name="passage_unique_position"),
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="passage_span"),
+            models.UniqueConstraint(
+                fields=["snapshot", "position"], name="passage_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="passage_span"
+            ),
         ]
         indexes = [GinIndex(fields=["search_vector"], name="passage_search_gin")]
 

@@ -108,11 +108,15 @@ def source_fetch(*, source: Source, respect_robots: bool = True) -> FetchOutcome
 
     if result.not_modified:
         Source.objects.filter(pk=source.pk).update(
-            status=Source.Status.UNCHANGED, last_fetched_at=now, consecutive_failures=0, last_error=""
+            status=Source.Status.UNCHANGED,
+            last_fetched_at=now,
+            consecutive_failures=0,
+            last_error="",
         )
         source.refresh_from_db()
-        return FetchOutcome(source=source, snapshot=source.current_snapshot, document=None,
-                            changed=False)
+        return FetchOutcome(
+            source=source, snapshot=source.current_snapshot, document=None, changed=False
+        )
 
     if result.content_type == "text/plain":
         from .extraction import clean_pasted_text

@@ -8,199 +8,499 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('sources', '0002_extensions_and_embedding'),
+        ("sources", "0002_extensions_and_embedding"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('input_kind', models.CharField(choices=[('url', 'URL'), ('html', 'HTML'), ('text', 'pasted text')], max_length=8)),
-                ('url', models.URLField(blank=True, max_length=2000)),
-                ('submitted_body', models.TextField(blank=True)),
-                ('title', models.CharField(blank=True, max_length=1000)),
-                ('byline', models.CharField(blank=True, max_length=500)),
-                ('site_name', models.CharField(blank=True, max_length=300)),
-                ('canonical_url', models.URLField(blank=True, max_length=2000)),
-                ('published_on', models.DateField(blank=True, null=True)),
-                ('text', models.TextField(blank=True)),
-                ('language', models.CharField(blank=True, max_length=12)),
-                ('outbound_links', models.JSONField(blank=True, default=list)),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('fetching', 'fetching'), ('extracting', 'extracting'), ('scoring', 'scoring'), ('matching', 'matching'), ('done', 'done'), ('failed', 'failed')], default='queued', max_length=12)),
-                ('progress', models.JSONField(blank=True, default=list)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('snapshot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sources.snapshot')),
-                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='articles', to='sources.source')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "input_kind",
+                    models.CharField(
+                        choices=[("url", "URL"), ("html", "HTML"), ("text", "pasted text")],
+                        max_length=8,
+                    ),
+                ),
+                ("url", models.URLField(blank=True, max_length=2000)),
+                ("submitted_body", models.TextField(blank=True)),
+                ("title", models.CharField(blank=True, max_length=1000)),
+                ("byline", models.CharField(blank=True, max_length=500)),
+                ("site_name", models.CharField(blank=True, max_length=300)),
+                ("canonical_url", models.URLField(blank=True, max_length=2000)),
+                ("published_on", models.DateField(blank=True, null=True)),
+                ("text", models.TextField(blank=True)),
+                ("language", models.CharField(blank=True, max_length=12)),
+                ("outbound_links", models.JSONField(blank=True, default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("fetching", "fetching"),
+                            ("extracting", "extracting"),
+                            ("scoring", "scoring"),
+                            ("matching", "matching"),
+                            ("done", "done"),
+                            ("failed", "failed"),
+                        ],
+                        default="queued",
+                        max_length=12,
+                    ),
+                ),
+                ("progress", models.JSONField(blank=True, default=list)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sources.snapshot",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="articles",
+                        to="sources.source",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('start', models.PositiveIntegerField()),
-                ('end', models.PositiveIntegerField()),
-                ('score', models.FloatField()),
-                ('features', models.JSONField(blank=True, default=dict)),
-                ('reasons', models.JSONField(blank=True, default=list)),
-                ('quantities', models.JSONField(blank=True, default=list)),
-                ('dates', models.JSONField(blank=True, default=list)),
-                ('entities', models.JSONField(blank=True, default=list)),
-                ('fingerprint', models.CharField(db_index=True, max_length=64)),
-                ('status', models.CharField(choices=[('unreviewed', 'unreviewed'), ('in_review', 'in review'), ('verified', 'verified'), ('disputed', 'disputed'), ('dismissed', 'dismissed')], default='unreviewed', max_length=12)),
-                ('rationale', models.TextField(blank=True)),
-                ('rating_label', models.CharField(blank=True, max_length=100)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('needs_recheck', models.BooleanField(default=False)),
-                ('recheck_reason', models.TextField(blank=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='claims', to='claims.article')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_claims', to=settings.AUTH_USER_MODEL)),
-                ('promoted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("start", models.PositiveIntegerField()),
+                ("end", models.PositiveIntegerField()),
+                ("score", models.FloatField()),
+                ("features", models.JSONField(blank=True, default=dict)),
+                ("reasons", models.JSONField(blank=True, default=list)),
+                ("quantities", models.JSONField(blank=True, default=list)),
+                ("dates", models.JSONField(blank=True, default=list)),
+                ("entities", models.JSONField(blank=True, default=list)),
+                ("fingerprint", models.CharField(db_index=True, max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("unreviewed", "unreviewed"),
+                            ("in_review", "in review"),
+                            ("verified", "verified"),
+                            ("disputed", "disputed"),
+                            ("dismissed", "dismissed"),
+                        ],
+                        default="unreviewed",
+                        max_length=12,
+                    ),
+                ),
+                ("rationale", models.TextField(blank=True)),
+                ("rating_label", models.CharField(blank=True, max_length=100)),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("needs_recheck", models.BooleanField(default=False)),
+                ("recheck_reason", models.TextField(blank=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="claims",
+                        to="claims.article",
+                    ),
+                ),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_claims",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "promoted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ClaimEvent',
+            name="ClaimEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('actor_label', models.CharField(blank=True, max_length=200)),
-                ('kind', models.CharField(max_length=40)),
-                ('before', models.JSONField(blank=True, default=dict)),
-                ('after', models.JSONField(blank=True, default=dict)),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='claims.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("actor_label", models.CharField(blank=True, max_length=200)),
+                ("kind", models.CharField(max_length=40)),
+                ("before", models.JSONField(blank=True, default=dict)),
+                ("after", models.JSONField(blank=True, default=dict)),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="claims.claim",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ClaimLink',
+            name="ClaimLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('similarity', models.FloatField()),
-                ('state', models.CharField(choices=[('suggested', 'suggested'), ('confirmed', 'confirmed'), ('rejected', 'rejected')], default='suggested', max_length=10)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='claims.claim')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('other', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='claims.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("similarity", models.FloatField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("suggested", "suggested"),
+                            ("confirmed", "confirmed"),
+                            ("rejected", "rejected"),
+                        ],
+                        default="suggested",
+                        max_length=10,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "other",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="claims.claim",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='claims.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="claims.claim",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.FloatField()),
-                ('origin', models.CharField(choices=[('machine', 'machine'), ('reviewer', 'reviewer'), ('partner', 'partner')], default='machine', max_length=10)),
-                ('suggested_stance', models.CharField(choices=[('supports', 'supports'), ('refutes', 'refutes'), ('unrelated', 'unrelated'), ('unclear', 'unclear')], default='unclear', max_length=10)),
-                ('stance_reason', models.CharField(blank=True, max_length=300)),
-                ('confirmed_stance', models.CharField(blank=True, choices=[('supports', 'supports'), ('refutes', 'refutes'), ('unrelated', 'unrelated'), ('unclear', 'unclear')], max_length=10)),
-                ('is_confirmed', models.BooleanField(default=False)),
-                ('is_rejected', models.BooleanField(default=False)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='claims.claim')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('passage', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sources.passage')),
-                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sources.snapshot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("score", models.FloatField()),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("machine", "machine"),
+                            ("reviewer", "reviewer"),
+                            ("partner", "partner"),
+                        ],
+                        default="machine",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "suggested_stance",
+                    models.CharField(
+                        choices=[
+                            ("supports", "supports"),
+                            ("refutes", "refutes"),
+                            ("unrelated", "unrelated"),
+                            ("unclear", "unclear"),
+                        ],
+                        default="unclear",
+                        max_length=10,
+                    ),
+                ),
+                ("stance_reason", models.CharField(blank=True, max_length=300)),
+                (
+                    "confirmed_stance",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("supports", "supports"),
+                            ("refutes", "refutes"),
+                            ("unrelated", "unrelated"),
+                            ("unclear", "unclear"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("is_confirmed", models.BooleanField(default=False)),
+                ("is_rejected", models.BooleanField(default=False)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "passage",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sources.passage",
+                    ),
+                ),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sources.snapshot",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-score'],
+                "ordering": ["-score"],
             },
         ),
         migrations.CreateModel(
-            name='Sentence',
+            name="Sentence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('start', models.PositiveIntegerField()),
-                ('end', models.PositiveIntegerField()),
-                ('text', models.TextField()),
-                ('score', models.FloatField()),
-                ('features', models.JSONField(default=dict)),
-                ('reasons', models.JSONField(default=list)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sentences', to='claims.article')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("start", models.PositiveIntegerField()),
+                ("end", models.PositiveIntegerField()),
+                ("text", models.TextField()),
+                ("score", models.FloatField()),
+                ("features", models.JSONField(default=dict)),
+                ("reasons", models.JSONField(default=list)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sentences",
+                        to="claims.article",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['article', 'position'],
+                "ordering": ["article", "position"],
             },
         ),
         migrations.AddField(
-            model_name='claim',
-            name='sentence',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='claim', to='claims.sentence'),
+            model_name="claim",
+            name="sentence",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="claim",
+                to="claims.sentence",
+            ),
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(fields=['status', '-created_at'], name='article_status_idx'),
+            model_name="article",
+            index=models.Index(fields=["status", "-created_at"], name="article_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='claimlink',
-            constraint=models.UniqueConstraint(fields=('claim', 'other'), name='claimlink_unique_pair'),
+            model_name="claimlink",
+            constraint=models.UniqueConstraint(
+                fields=("claim", "other"), name="claimlink_unique_pair"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claimlink',
-            constraint=models.CheckConstraint(condition=models.Q(('claim', models.F('other')), _negated=True), name='claimlink_not_self'),
+            model_name="claimlink",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("claim", models.F("other")), _negated=True),
+                name="claimlink_not_self",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evidence',
-            constraint=models.UniqueConstraint(fields=('claim', 'passage'), name='evidence_unique_passage'),
+            model_name="evidence",
+            constraint=models.UniqueConstraint(
+                fields=("claim", "passage"), name="evidence_unique_passage"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sentence',
-            constraint=models.UniqueConstraint(fields=('article', 'position'), name='sentence_unique_position'),
+            model_name="sentence",
+            constraint=models.UniqueConstraint(
+                fields=("article", "position"), name="sentence_unique_position"
+            ),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['status', '-updated_at'], name='claim_status_idx'),
+            model_name="claim",
+            index=models.Index(fields=["status", "-updated_at"], name="claim_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(condition=models.Q(('needs_recheck', True)), fields=['needs_recheck'], name='claim_needs_recheck_idx'),
+            model_name="claim",
+            index=models.Index(
+                condition=models.Q(("needs_recheck", True)),
+                fields=["needs_recheck"],
+                name="claim_needs_recheck_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('text'), name='gin_trgm_ops'), name='claim_text_trgm'),
+            model_name="claim",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("text"), name="gin_trgm_ops"
+                ),
+                name="claim_text_trgm",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.UniqueConstraint(fields=('article', 'start', 'end'), name='claim_unique_span'),
+            model_name="claim",
+            constraint=models.UniqueConstraint(
+                fields=("article", "start", "end"), name="claim_unique_span"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='claim_span'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))), name="claim_span"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['verified', 'disputed']), _negated=True), models.Q(('rationale', ''), _negated=True), _connector='OR'), name='claim_verdict_has_rationale'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ["verified", "disputed"]), _negated=True),
+                    models.Q(("rationale", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="claim_verdict_has_rationale",
+            ),
         ),
     ]

@@ -7,80 +7,159 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Snapshot',
+            name="Snapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fetched_at', models.DateTimeField()),
-                ('final_url', models.URLField(blank=True, max_length=2000)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('content_type', models.CharField(blank=True, max_length=100)),
-                ('headers', models.JSONField(blank=True, default=dict)),
-                ('raw_body', models.BinaryField(help_text='zlib-compressed body as fetched')),
-                ('text', models.TextField(blank=True)),
-                ('title', models.CharField(blank=True, max_length=1000)),
-                ('published_on', models.DateField(blank=True, null=True)),
-                ('language', models.CharField(blank=True, max_length=12)),
-                ('content_hash', models.CharField(help_text='sha256 of the extracted text', max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fetched_at", models.DateTimeField()),
+                ("final_url", models.URLField(blank=True, max_length=2000)),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("content_type", models.CharField(blank=True, max_length=100)),
+                ("headers", models.JSONField(blank=True, default=dict)),
+                ("raw_body", models.BinaryField(help_text="zlib-compressed body as fetched")),
+                ("text", models.TextField(blank=True)),
+                ("title", models.CharField(blank=True, max_length=1000)),
+                ("published_on", models.DateField(blank=True, null=True)),
+                ("language", models.CharField(blank=True, max_length=12)),
+                (
+                    "content_hash",
+                    models.CharField(help_text="sha256 of the extracted text", max_length=64),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=2000, unique=True)),
-                ('domain', models.CharField(db_index=True, max_length=255)),
-                ('origin', models.CharField(choices=[('article', 'submitted article'), ('article_link', 'link in an article'), ('reviewer', 'added by a reviewer'), ('partner', 'suggested by a partner'), ('feed', 'reference feed')], default='article_link', max_length=20)),
-                ('status', models.CharField(choices=[('new', 'new'), ('ok', 'ok'), ('unchanged', 'unchanged'), ('gone', 'gone'), ('error', 'error'), ('blocked', 'blocked')], default='new', max_length=12)),
-                ('fetching_since', models.DateTimeField(blank=True, null=True)),
-                ('last_fetched_at', models.DateTimeField(blank=True, null=True)),
-                ('next_check_at', models.DateTimeField(blank=True, null=True)),
-                ('etag', models.CharField(blank=True, max_length=500)),
-                ('last_modified', models.CharField(blank=True, max_length=100)),
-                ('consecutive_failures', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('current_snapshot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sources.snapshot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.URLField(max_length=2000, unique=True)),
+                ("domain", models.CharField(db_index=True, max_length=255)),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("article", "submitted article"),
+                            ("article_link", "link in an article"),
+                            ("reviewer", "added by a reviewer"),
+                            ("partner", "suggested by a partner"),
+                            ("feed", "reference feed"),
+                        ],
+                        default="article_link",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "new"),
+                            ("ok", "ok"),
+                            ("unchanged", "unchanged"),
+                            ("gone", "gone"),
+                            ("error", "error"),
+                            ("blocked", "blocked"),
+                        ],
+                        default="new",
+                        max_length=12,
+                    ),
+                ),
+                ("fetching_since", models.DateTimeField(blank=True, null=True)),
+                ("last_fetched_at", models.DateTimeField(blank=True, null=True)),
+                ("next_check_at", models.DateTimeField(blank=True, null=True)),
+                ("etag", models.CharField(blank=True, max_length=500)),
+                ("last_modified", models.CharField(blank=True, max_length=100)),
+                ("consecutive_failures", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "current_snapshot",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sources.snapshot",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='snapshot',
-            name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='snapshots', to='sources.source'),
+            model_name="snapshot",
+            name="source",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="snapshots",
+                to="sources.source",
+            ),
         ),
         migrations.CreateModel(
-            name='Passage',
+            name="Passage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('start', models.PositiveIntegerField()),
-                ('end', models.PositiveIntegerField()),
-                ('text', models.TextField()),
-                ('search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
-                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='passages', to='sources.snapshot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("start", models.PositiveIntegerField()),
+                ("end", models.PositiveIntegerField()),
+                ("text", models.TextField()),
+                (
+                    "search_vector",
+                    django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
+                ),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="passages",
+                        to="sources.snapshot",
+                    ),
+                ),
             ],
             options={
-                'indexes': [django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='passage_search_gin')],
-                'constraints': [models.UniqueConstraint(fields=('snapshot', 'position'), name='passage_unique_position'), models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='passage_span')],
+                "indexes": [
+                    django.contrib.postgres.indexes.GinIndex(
+                        fields=["search_vector"], name="passage_search_gin"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("snapshot", "position"), name="passage_unique_position"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gt", models.F("start"))), name="passage_span"
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='source',
-            index=models.Index(fields=['next_check_at'], name='source_next_check_idx'),
+            model_name="source",
+            index=models.Index(fields=["next_check_at"], name="source_next_check_idx"),
         ),
         migrations.AddIndex(
-            model_name='snapshot',
-            index=models.Index(fields=['source', '-fetched_at'], name='snapshot_latest_idx'),
+            model_name="snapshot",
+            index=models.Index(fields=["source", "-fetched_at"], name="snapshot_latest_idx"),
         ),
         migrations.AddConstraint(
-            model_name='snapshot',
-            constraint=models.UniqueConstraint(fields=('source', 'content_hash'), name='snapshot_unique_content'),
+            model_name="snapshot",
+            constraint=models.UniqueConstraint(
+                fields=("source", "content_hash"), name="snapshot_unique_content"
+            ),
         ),
     ]

@@ -32,6 +32,4 @@ class Command(BaseCommand):
             article_submit(text=text, user=user)
             self.stdout.write("Loaded the demo article; a worker will process it.")
 
-        self.stdout.write(
-            self.style.SUCCESS(f"Log in as '{DEMO_USERNAME}' with password '{DEMO_PASSWORD}'.")
-        )
+        self.stdout.write(self.style.SUCCESS(f"Log in as '{DEMO_USERNAME}' with password '{DEMO_PASSWORD}'."))

@@ -1,0 +1,74 @@
+"""`manage.py ingest (--url URL | --file FILE.html | --text-file FILE.txt) [--title T] [--wait] [--json]`."""
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from claims.models import Article
+from claims.pipeline import run_pipeline_inline
+from claims.selectors import article_as_dict
+from claims.services import SubmissionError, article_submit
+
+
+class Command(BaseCommand):
+    help = "Submit one article; with --wait run the whole pipeline in this process (no worker needed)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--url", help="fetch the article from this URL")
+        source.add_argument("--file", type=Path, help="an HTML file")
+        source.add_argument("--text-file", type=Path, help="a plain-text file (pasted text)")
+        parser.add_argument("--title", default="", help="title to use instead of the extracted one")
+        parser.add_argument("--wait", action="store_true", help="run every step now, in this process")
+        parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+    def handle(self, *args, **options) -> None:
+        html = _read(options["file"]) if options["file"] else ""
+        text = _read(options["text_file"]) if options["text_file"] else ""
+        try:
+            with transaction.atomic():
+                article = article_submit(
+                    url=options["url"] or "",
+                    html=html,
+                    text=text,
+                    title=options["title"],
+                    enqueue=not options["wait"],
+                )
+        except SubmissionError as exc:
+            raise CommandError(str(exc)) from exc
+
+        if options["wait"]:
+            article = run_pipeline_inline(article.pk)
+        else:
+            article = Article.objects.get(pk=article.pk)
+
+        if options["json"]:
+            self.stdout.write(json.dumps(article_as_dict(article), ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write(f"Article {article.pk}: {article.status}")
+            if article.error:
+                self.stdout.write(self.style.ERROR(article.error))
+            for claim in article.claims.order_by("start"):
+                self.stdout.write(f"  [{claim.score:.2f}] {claim.text}")
+        if article.status == Article.Status.FAILED:
+            raise CommandError(article.error or "the pipeline failed")
+
+
+def _read(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
+    if b"\x00" in raw[:4096]:
+        raise CommandError(f"{path} looks like a binary file, not text or HTML.")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw).best()
+        if best is None:
+            raise CommandError(f"{path} is not readable text in any known encoding.") from None
+        return str(best)

@@ -1,0 +1,86 @@
+"""The fresh-machine path: embedded PostgreSQL and Redis start, take the migrations, and stop.
+
+This runs in CI too (where DATABASE_URL points at the machine's server) so the path `make run`
+takes on a new laptop cannot rot unnoticed.
+"""
+
+import shutil
+import subprocess
+import sys
+
+import psycopg
+import pytest
+import redis
+
+from factcheck import devservers
+
+from .conftest import BASE_DIR
+
+
+@pytest.fixture
+def var_dir():
+    # Inside the project's own .var/: the embedded server opens its parent folders for reading.
+    path = BASE_DIR / ".var" / "test-bootstrap"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    yield path
+    devservers.stop_redis(path)
+    devservers.stop_postgres(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_it_starts_migrates_and_stops_the_embedded_postgres(var_dir):
+    url = devservers.start_postgres(var_dir, database="bootstrap_check")
+    env = {"DATABASE_URL": url, "REDIS_URL": "redis://127.0.0.1:1/0", "FACTCHECK_DEV": "true"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=BASE_DIR,
+        env={**_base_env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+    with psycopg.connect(_libpq(url)) as conn:
+        extensions = {row[0] for row in conn.execute("SELECT extname FROM pg_extension")}
+        columns = {
+            row[0]
+            for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'sources_passage'"
+            )
+        }
+    # The embedded server ships pgvector, so the embedding column exists there.
+    assert {"pg_trgm", "vector"} <= extensions
+    assert "embedding" in columns
+
+    devservers.stop_postgres(var_dir)
+    assert not (var_dir / "pgdata" / "postmaster.pid").exists()
+    # A second start reuses the data directory.
+    assert devservers.start_postgres(var_dir, database="bootstrap_check") == url
+
+
+def test_it_starts_and_stops_the_embedded_redis(var_dir):
+    url = devservers.start_redis(var_dir)
+    client = redis.Redis.from_url(url)
+    assert client.ping()
+    assert devservers.start_redis(var_dir) == url  # reused, not a second server
+    devservers.stop_redis(var_dir)
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+
+
+def _base_env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+
+
+def _libpq(url: str) -> str:
+    """psycopg wants the socket directory as a host parameter, not a percent-encoded netloc."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    host = unquote(parts.netloc.rsplit("@", 1)[-1])  # .hostname would lower-case the path
+    return f"dbname={parts.path.lstrip('/')} user={parts.username} host={host}"
