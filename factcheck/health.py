@@ -28,9 +28,7 @@ def _check_redis() -> dict:
     import redis
 
     try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
-        )
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
         client.ping()
     except Exception as exc:
         return {"ok": False, "error": str(exc)[:200]}

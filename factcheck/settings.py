@@ -129,12 +129,8 @@ if not DATABASE_URL:
         "(`make run` and `make test` start an embedded PostgreSQL and set it for you)."
     )
 if urlparse(DATABASE_URL).scheme not in {"postgres", "postgresql", "pgsql"}:
-    raise ImproperlyConfigured(
-        "DATABASE_URL must point at PostgreSQL; no other database is supported."
-    )
-DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
-}
+    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL; no other database is supported.")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and the shared cache (politeness, throttling, locks) -------------------
@@ -190,9 +186,7 @@ FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 5_000_000, minimum=1024)
 FETCH_CONNECT_TIMEOUT = env_float("FETCH_CONNECT_TIMEOUT", 5.0)
 FETCH_READ_TIMEOUT = env_float("FETCH_READ_TIMEOUT", 15.0)
 FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5)
-FETCH_USER_AGENT = env_str(
-    "FETCH_USER_AGENT", "FactcheckWorkbench/0.1 (+https://example.org/factcheck-bot)"
-)
+FETCH_USER_AGENT = env_str("FETCH_USER_AGENT", "FactcheckWorkbench/0.1 (+https://example.org/factcheck-bot)")
 FETCH_DOMAIN_MIN_INTERVAL = env_float("FETCH_DOMAIN_MIN_INTERVAL", 1.0)
 
 # --- Pipeline ------------------------------------------------------------------------------------
@@ -228,9 +222,7 @@ STORAGES = {
 
 # --- Security ----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool(
-    "SECURE_COOKIES", not DEBUG and not env_bool("FACTCHECK_DEV", False)
-)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and not env_bool("FACTCHECK_DEV", False))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
