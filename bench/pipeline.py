@@ -89,7 +89,8 @@ def main() -> None:
         f"| {percentile(ours, 0.95) * 1000:.0f} |"
     )
     print(
-        f"| baseline: sentence split only | {percentile(base, 0.5) * 1000:.1f} | {percentile(base, 0.95) * 1000:.1f} |"
+        f"| baseline: sentence split only | {percentile(base, 0.5) * 1000:.1f} "
+        f"| {percentile(base, 0.95) * 1000:.1f} |"
     )
     print(f"\nRatio full / baseline (p50): {percentile(ours, 0.5) / max(percentile(base, 0.5), 1e-9):.1f}×\n")
 
