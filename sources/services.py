@@ -103,7 +103,9 @@ def source_fetch(*, source: Source, respect_robots: bool = True) -> FetchOutcome
             respect_robots=respect_robots,
         )
     except FetchError as exc:
-        _record_failure(source, exc.message, blocked=exc.kind in {"blocked_address", "robots"})
+        _record_failure(
+            source, exc.message, blocked=exc.permanent and exc.kind in {"blocked_address", "robots"}
+        )
         raise SourceError(exc.message, permanent=exc.permanent) from exc
 
     if result.not_modified:
@@ -114,9 +116,7 @@ def source_fetch(*, source: Source, respect_robots: bool = True) -> FetchOutcome
             last_error="",
         )
         source.refresh_from_db()
-        return FetchOutcome(
-            source=source, snapshot=source.current_snapshot, document=None, changed=False
-        )
+        return FetchOutcome(source=source, snapshot=source.current_snapshot, document=None, changed=False)
 
     if result.content_type == "text/plain":
         from .extraction import clean_pasted_text
@@ -129,9 +129,7 @@ def source_fetch(*, source: Source, respect_robots: bool = True) -> FetchOutcome
         _record_failure(source, message, blocked=False)
         raise SourceError(message, permanent=True)
 
-    snapshot, created = snapshot_record(
-        source=source, result=result, document=document, raw_body=result.body
-    )
+    snapshot, created = snapshot_record(source=source, result=result, document=document, raw_body=result.body)
     Source.objects.filter(pk=source.pk).update(
         status=Source.Status.OK if created else Source.Status.UNCHANGED,
         last_fetched_at=now,
