@@ -69,9 +69,7 @@ class Snapshot(models.Model):
     class Meta:
         constraints = [
             # Identical content from the same source is stored once.
-            models.UniqueConstraint(
-                fields=["source", "content_hash"], name="snapshot_unique_content"
-            )
+            models.UniqueConstraint(fields=["source", "content_hash"], name="snapshot_unique_content")
         ]
         indexes = [models.Index(fields=["source", "-fetched_at"], name="snapshot_latest_idx")]
 
@@ -103,14 +101,24 @@ class Passage(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["snapshot", "position"], name="passage_unique_position"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(end__gt=models.F("start")), name="passage_span"
-            ),
+            models.UniqueConstraint(fields=["snapshot", "position"], name="passage_unique_position"),
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="passage_span"),
         ]
         indexes = [GinIndex(fields=["search_vector"], name="passage_search_gin")]
 
     def __str__(self) -> str:
         return self.text[:80]
+
+
+class TermStat(models.Model):
+    """How many passages contain each lexeme: the document frequencies behind IDF in passage search.
+
+    Kept up to date incrementally as snapshots are indexed; the row with the empty term holds the
+    total number of passages.
+    """
+
+    term = models.TextField(primary_key=True)
+    ndoc = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.term or '(total)'}: {self.ndoc}"

@@ -436,9 +436,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="claimlink",
-            constraint=models.UniqueConstraint(
-                fields=("claim", "other"), name="claimlink_unique_pair"
-            ),
+            constraint=models.UniqueConstraint(fields=("claim", "other"), name="claimlink_unique_pair"),
         ),
         migrations.AddConstraint(
             model_name="claimlink",
@@ -449,9 +447,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="evidence",
-            constraint=models.UniqueConstraint(
-                fields=("claim", "passage"), name="evidence_unique_passage"
-            ),
+            constraint=models.UniqueConstraint(fields=("claim", "passage"), name="evidence_unique_passage"),
         ),
         migrations.AddConstraint(
             model_name="sentence",
@@ -482,9 +478,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="claim",
-            constraint=models.UniqueConstraint(
-                fields=("article", "start", "end"), name="claim_unique_span"
-            ),
+            constraint=models.UniqueConstraint(fields=("article", "start", "end"), name="claim_unique_span"),
         ),
         migrations.AddConstraint(
             model_name="claim",

@@ -139,9 +139,7 @@ class Migration(migrations.Migration):
                     )
                 ],
                 "constraints": [
-                    models.UniqueConstraint(
-                        fields=("snapshot", "position"), name="passage_unique_position"
-                    ),
+                    models.UniqueConstraint(fields=("snapshot", "position"), name="passage_unique_position"),
                     models.CheckConstraint(
                         condition=models.Q(("end__gt", models.F("start"))), name="passage_span"
                     ),
