@@ -4,3 +4,19 @@ from django.apps import AppConfig
 class ClaimsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "claims"
+
+    def ready(self) -> None:
+        from django.db import transaction
+
+        from sources.signals import snapshot_indexed
+
+        def _rematch(sender, snapshot_id: int, hint: dict, **kwargs) -> None:  # noqa: ANN001
+            # Only enqueue here; the matching itself is a task (no business logic in signals).
+            if hint.get("inline"):
+                return  # `ingest --wait` matches in-process right after fetching
+            from .tasks import match_snapshot
+
+            claim_ids = hint.get("claim_ids") or []
+            transaction.on_commit(lambda: match_snapshot.delay(snapshot_id, claim_ids))
+
+        snapshot_indexed.connect(_rematch, dispatch_uid="claims.rematch_on_snapshot")

@@ -10,18 +10,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from uuid import uuid4
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from sources.extraction import ExtractedDocument, clean_pasted_text, detect_language, extract_html
 
+from sources.extraction import ExtractedDocument, clean_pasted_text, detect_language, extract_html
 from sources.models import Source
+from sources.sentences import split_sentences
 from sources.services import SourceError, source_fetch, source_get_or_create
+from sources.tasks import fetch_source, source_fetch_and_index
 
 from .checkworthiness import CLAIM_THRESHOLD, score_sentences
+from .duplicates import claim_find_duplicates
+from .evidence import claim_find_evidence
 from .models import Article, Claim, Sentence
 from .quantities import extract_dates, extract_entities, extract_quantities
-from .sentences import split_sentences
 from .services import article_fail, article_set_status, claim_record_event, fingerprint
 
 logger = logging.getLogger(__name__)
@@ -112,12 +116,10 @@ def _store_document(article: Article, document: ExtractedDocument) -> None:
 
 
 def _max_chars() -> int:
-    from django.conf import settings
-
     return settings.PIPELINE_MAX_TEXT_CHARS
 
 
-def article_analyse(article_id: int) -> None:
+def article_analyse(article_id: int, *, inline: bool = False) -> None:
     """Extract (for pasted text / HTML), split, score and create claims; mark the article done."""
     article = Article.objects.get(pk=article_id)
     if article.status in {Article.Status.DONE, Article.Status.FAILED}:
@@ -147,9 +149,38 @@ def article_analyse(article_id: int) -> None:
     created = _create_sentences_and_claims(article)
     article_set_status(
         article,
-        Article.Status.DONE,
+        Article.Status.MATCHING,
         f"{article.sentences.count()} sentences scored; {created} new claims picked "
-        f"(threshold {CLAIM_THRESHOLD:.2f}).",
+        f"(threshold {CLAIM_THRESHOLD:.2f}). Looking for evidence.",
+    )
+    article_match(article, inline=inline)
+
+
+def article_match(article: Article, *, inline: bool) -> None:
+    """Queue the article's own links as sources and look for evidence among stored passages.
+
+    inline=True (`ingest --wait`) fetches the links in this process first; otherwise they go to the
+    fetch queue and each new snapshot brings its evidence to these claims when it is indexed.
+    """
+    claims = list(article.claims.all())
+    links = article.outbound_links[: settings.PIPELINE_MAX_LINKS_PER_ARTICLE]
+    sources = [source_get_or_create(url=link, origin=Source.Origin.ARTICLE_LINK) for link in links]
+    hint = {"claim_ids": [claim.pk for claim in claims], "inline": inline}
+    if inline:
+        for source in sources:
+            source_fetch_and_index(source.pk, hint=hint)
+    else:
+        for source in sources:
+            transaction.on_commit(lambda pk=source.pk: fetch_source.delay(pk, hint))
+    found = 0
+    for claim in claims:
+        found += claim_find_evidence(claim).created
+        claim_find_duplicates(claim)
+    article_set_status(
+        article,
+        Article.Status.DONE,
+        f"{found} evidence passages found; {len(sources)} linked sources "
+        + ("fetched." if inline else "queued for fetching."),
     )
     Article.objects.filter(pk=article.pk).update(processed_at=timezone.now())
 
@@ -208,9 +239,7 @@ def claim_from_sentence(sentence: Sentence, *, promoted_by=None) -> tuple[Claim,
             actor=promoted_by,
             actor_label="" if promoted_by else "pipeline",
             after={"score": claim.score, "reasons": claim.reasons},
-            note="promoted by a reviewer"
-            if promoted_by
-            else "picked by the check-worthiness scorer",
+            note="promoted by a reviewer" if promoted_by else "picked by the check-worthiness scorer",
         )
     return claim, created
 
@@ -219,9 +248,7 @@ def run_pipeline_inline(article_id: int) -> Article:
     """Every step in this process, no worker needed (`manage.py ingest --wait`)."""
     try:
         if article_fetch(article_id):
-            article_analyse(article_id)
+            article_analyse(article_id, inline=True)
     except SourceError as exc:
-        article_fail(
-            Article.objects.get(pk=article_id), f"Could not fetch the article: {exc.message}"
-        )
+        article_fail(Article.objects.get(pk=article_id), f"Could not fetch the article: {exc.message}")
     return Article.objects.get(pk=article_id)

@@ -58,3 +58,30 @@ def process_article(article_id: int) -> None:
         fetch_article.delay(article_id)
     else:
         analyse_article.delay(article_id)
+
+
+# Claims that a new snapshot is matched against: open ones, and verdicts recent enough that a new
+# source contradicting them should reach a reviewer. Bounded so one snapshot costs bounded work.
+REMATCH_LIMIT = 200
+REMATCH_VERDICT_DAYS = 30
+
+
+@shared_task
+def match_snapshot(snapshot_id: int, claim_ids: list[int] | None = None) -> None:
+    """A new snapshot was indexed: look for evidence in it for the claims that could use it."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from .evidence import claim_find_evidence
+    from .models import Claim
+
+    recent = timezone.now() - timedelta(days=REMATCH_VERDICT_DAYS)
+    candidates = Claim.objects.filter(
+        Q(pk__in=claim_ids or [])
+        | Q(status__in=[Claim.Status.UNREVIEWED, Claim.Status.IN_REVIEW])
+        | Q(status__in=[Claim.Status.VERIFIED, Claim.Status.DISPUTED], reviewed_at__gte=recent)
+    ).order_by("-updated_at")[:REMATCH_LIMIT]
+    for claim in candidates:
+        claim_find_evidence(claim, snapshot_ids=[snapshot_id])

@@ -165,7 +165,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120, minimu
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180, minimum=1)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "sources.tasks.*": {"queue": "fetch"},
+    "sources.tasks.fetch_*": {"queue": "fetch"},
+    "sources.tasks.*": {"queue": "nlp"},
     "claims.tasks.fetch_*": {"queue": "fetch"},
     "claims.tasks.*": {"queue": "nlp"},
 }

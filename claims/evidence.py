@@ -1,0 +1,62 @@
+"""Evidence for claims: retrieve passages, re-rank them, suggest a stance, store Evidence rows.
+
+Idempotent: Evidence is unique per (claim, passage), so running this twice for a claim, or for a
+claim and a new snapshot, adds only what is new and never touches rows a reviewer has decided on.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from sources.models import Passage
+from sources.ranking import rerank
+from sources.search import search_passages
+
+from .models import Claim, Evidence
+from .stance import suggest_stance
+
+logger = logging.getLogger(__name__)
+
+# Candidates fetched from the index before re-ranking, and how many become Evidence rows.
+RETRIEVE = 30
+KEEP = 5
+
+
+@dataclass(frozen=True)
+class EvidenceOutcome:
+    created: int
+    reason: str  # why nothing was found, shown on the claim when created == 0
+
+
+def claim_find_evidence(
+    claim: Claim, *, snapshot_ids: list[int] | None = None, origin: str = Evidence.Origin.MACHINE
+) -> EvidenceOutcome:
+    hits = search_passages(claim.text, limit=RETRIEVE, snapshot_ids=snapshot_ids)
+    if not hits:
+        return EvidenceOutcome(0, "No stored source passage shares enough terms with this claim.")
+    passages = Passage.objects.in_bulk([hit.passage_id for hit in hits])
+    candidates = [(passages[hit.passage_id], hit.score) for hit in hits if hit.passage_id in passages]
+    scores = rerank(claim.text, [(passage.text, fused) for passage, fused in candidates])
+    ranked = sorted(zip(candidates, scores, strict=True), key=lambda item: -item[1])[:KEEP]
+
+    created = 0
+    for (passage, _), score in ranked:
+        stance, reason = suggest_stance(claim.text, passage.text)
+        try:
+            with transaction.atomic():
+                _, was_created = Evidence.objects.get_or_create(
+                    claim=claim,
+                    passage=passage,
+                    defaults={
+                        "snapshot_id": passage.snapshot_id,
+                        "score": round(float(score), 5),
+                        "origin": origin,
+                        "suggested_stance": stance,
+                        "stance_reason": reason[:300],
+                    },
+                )
+        except IntegrityError:  # another worker inserted the same pair a moment ago
+            was_created = False
+        created += was_created
+    return EvidenceOutcome(created, "" if created else "The best passages were already evidence.")

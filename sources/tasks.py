@@ -1,0 +1,66 @@
+"""Celery tasks for sources: fetching on the `fetch` queue, indexing on `nlp`.
+
+Routing: `sources.tasks.fetch_*` → fetch; `sources.tasks.index_*` → nlp (settings.CELERY_TASK_ROUTES).
+"""
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import transaction
+
+from .models import Snapshot, Source
+from .passages import snapshot_index
+from .services import SourceError, source_fetch
+from .signals import snapshot_indexed
+
+logger = logging.getLogger(__name__)
+
+# Longer than a fetch can take (total timeout plus politeness waits).
+FETCH_LOCK_SECONDS = 120
+
+
+def source_fetch_and_index(source_id: int, *, hint: dict | None = None) -> int | None:
+    """Fetch a source and index its snapshot in this process. Returns the snapshot id (or None).
+
+    Used inline by `ingest --wait`; the Celery path splits the two halves over two queues.
+    """
+    source = Source.objects.get(pk=source_id)
+    try:
+        outcome = source_fetch(source=source)
+    except SourceError:
+        return None
+    if outcome.snapshot is None:
+        return None
+    index_and_announce(outcome.snapshot, hint=hint)
+    return outcome.snapshot.pk
+
+
+def index_and_announce(snapshot: Snapshot, *, hint: dict | None = None) -> None:
+    snapshot_index(snapshot)
+    snapshot_indexed.send(sender=Snapshot, snapshot_id=snapshot.pk, hint=hint or {})
+
+
+@shared_task(bind=True, max_retries=3)
+def fetch_source(self, source_id: int, hint: dict | None = None) -> None:
+    # One fetch per source at a time across all workers; a duplicate delivery just returns.
+    lock = f"fetch:source:{source_id}"
+    if not cache.add(lock, 1, timeout=FETCH_LOCK_SECONDS):
+        return
+    try:
+        source = Source.objects.get(pk=source_id)
+        outcome = source_fetch(source=source)
+    except SourceError as exc:
+        if not exc.permanent and self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+        return
+    finally:
+        cache.delete(lock)
+    if outcome.snapshot is not None and outcome.changed:
+        snapshot_id = outcome.snapshot.pk
+        transaction.on_commit(lambda: index_snapshot.delay(snapshot_id, hint))
+
+
+@shared_task
+def index_snapshot(snapshot_id: int, hint: dict | None = None) -> None:
+    index_and_announce(Snapshot.objects.get(pk=snapshot_id), hint=hint)
