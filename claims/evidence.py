@@ -34,7 +34,9 @@ def claim_find_evidence(
 ) -> EvidenceOutcome:
     hits = search_passages(claim.text, limit=RETRIEVE, snapshot_ids=snapshot_ids)
     if not hits:
-        return EvidenceOutcome(0, "No stored source passage shares enough terms with this claim.")
+        outcome = EvidenceOutcome(0, "No stored source passage shares enough terms with this claim.")
+        _note_if_empty(claim, outcome.reason)
+        return outcome
     passages = Passage.objects.in_bulk([hit.passage_id for hit in hits])
     candidates = [(passages[hit.passage_id], hit.score) for hit in hits if hit.passage_id in passages]
     scores = rerank(claim.text, [(passage.text, fused) for passage, fused in candidates])
@@ -59,4 +61,12 @@ def claim_find_evidence(
         except IntegrityError:  # another worker inserted the same pair a moment ago
             was_created = False
         created += was_created
+    if created:
+        Claim.objects.filter(pk=claim.pk).exclude(evidence_note="").update(evidence_note="")
     return EvidenceOutcome(created, "" if created else "The best passages were already evidence.")
+
+
+def _note_if_empty(claim: Claim, reason: str) -> None:
+    """Store why a claim has no evidence, so the reviewer sees a reason rather than a blank."""
+    if not claim.evidence.exists():
+        Claim.objects.filter(pk=claim.pk).update(evidence_note=reason[:300])

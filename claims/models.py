@@ -119,6 +119,8 @@ class Claim(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_claims",
     )
+    # Why the machine found no evidence, when it found none ("no usable terms", ...).
+    evidence_note = models.CharField(max_length=300, blank=True)
     needs_recheck = models.BooleanField(default=False)
     recheck_reason = models.TextField(blank=True)
     # Optimistic locking: every write bumps it; a write that expects an older version is refused.
