@@ -13,7 +13,6 @@ from uuid import uuid4
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
 
 from sources.extraction import ExtractedDocument, clean_pasted_text, detect_language, extract_html
 from sources.models import Source
@@ -26,7 +25,7 @@ from .duplicates import claim_find_duplicates
 from .evidence import claim_find_evidence
 from .models import Article, Claim, Sentence
 from .quantities import extract_dates, extract_entities, extract_quantities
-from .services import article_fail, article_set_status, claim_record_event, fingerprint
+from .services import article_fail, article_finish, article_set_status, claim_record_event, fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -136,13 +135,11 @@ def article_analyse(article_id: int, *, inline: bool = False) -> None:
         _store_document(article, document)
 
     if article.language and article.language not in SCORED_LANGUAGES:
-        article_set_status(
+        article_finish(
             article,
-            Article.Status.DONE,
             f"The article is in '{article.language}'; claim scoring is English-only, "
             "so no claims were picked. Reviewers can still read it.",
         )
-        Article.objects.filter(pk=article.pk).update(processed_at=timezone.now())
         return
 
     article_set_status(article, Article.Status.SCORING, "Splitting sentences and scoring them.")
@@ -176,13 +173,11 @@ def article_match(article: Article, *, inline: bool) -> None:
     for claim in claims:
         found += claim_find_evidence(claim).created
         claim_find_duplicates(claim)
-    article_set_status(
+    article_finish(
         article,
-        Article.Status.DONE,
         f"{found} evidence passages found; {len(sources)} linked sources "
         + ("fetched." if inline else "queued for fetching."),
     )
-    Article.objects.filter(pk=article.pk).update(processed_at=timezone.now())
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import Article, Claim, ClaimEvent
+from .signals import article_processed
 
 
 class SubmissionError(ValueError):
@@ -77,9 +78,18 @@ def article_set_status(article: Article, status: str, message: str) -> None:
 
 
 def article_fail(article: Article, message: str) -> None:
-    article.error = message
-    article_set_status(article, Article.Status.FAILED, message)
-    Article.objects.filter(pk=article.pk).update(error=message)
+    with transaction.atomic():
+        article.error = message
+        article_set_status(article, Article.Status.FAILED, message)
+        Article.objects.filter(pk=article.pk).update(error=message)
+        article_processed.send(sender=Article, article=article)
+
+
+def article_finish(article: Article, message: str) -> None:
+    with transaction.atomic():
+        article_set_status(article, Article.Status.DONE, message)
+        Article.objects.filter(pk=article.pk).update(processed_at=timezone.now())
+        article_processed.send(sender=Article, article=article)
 
 
 def fingerprint(text: str) -> str:
