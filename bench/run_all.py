@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-SCRIPTS = ["pipeline.py", "extraction.py", "checkworthiness.py", "embeddings.py"]
+SCRIPTS = ["pipeline.py", "extraction.py", "checkworthiness.py", "retrieval_quality.py", "embeddings.py"]
 
 
 def machine() -> str:

@@ -1,0 +1,318 @@
+"""Check-worthiness: how much a sentence looks like a factual claim worth checking.
+
+A logistic regression over named hand features (numbers, dates, agencies, comparisons, attribution,
+statistical verbs; against: questions, opinion, hedging, first person, length) plus a capped
+TF-IDF vocabulary. The weights live in `claims/data/checkworthiness_model.json`, written by
+`bench/fit_checkworthiness.py` from the shared ClaimBuster and CLEF 2020 data; see
+`claims/data/README.md` for provenance and metrics. Each score carries its features and the
+human-readable reasons behind it, so a reviewer can see why a sentence was picked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CLAIM_THRESHOLD",
+    "FEATURES",
+    "Checkworthiness",
+    "hand_features",
+    "lexical_terms",
+    "score_sentences",
+]
+
+MODEL_PATH = Path(__file__).resolve().parent / "data" / "checkworthiness_model.json"
+
+# The probability cut-off that makes a sentence a Claim. bench/fit_checkworthiness.py picks it as the
+# threshold that maximises the positive-class F1 of out-of-fold ClaimBuster predictions and stores it
+# in the model file; a test keeps this constant and the file in step.
+CLAIM_THRESHOLD: float = 0.36
+
+
+@dataclass(frozen=True)
+class Checkworthiness:
+    score: float  # 0..1
+    features: dict[str, float]  # named hand features, as stored on a claim
+    reasons: list[str]  # the strongest contributions, as short phrases
+
+
+@dataclass(frozen=True)
+class _Text:
+    raw: str
+    words: tuple[str, ...]  # lower-cased
+    grams: frozenset[str]  # the words, bigrams and trigrams, for phrase look-ups
+
+
+def _text(sentence: str) -> _Text:
+    words = _WORD.findall(sentence.lower())
+    bigrams = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    trigrams = [f"{ab} {c}" for ab, c in zip(bigrams, words[2:], strict=False)]
+    return _Text(sentence, tuple(words), frozenset(words + bigrams + trigrams))
+
+
+Check = Callable[[_Text], bool]
+
+
+def _any(spec: str) -> Check:
+    """True when any listed word or phrase (up to three words, "|"-separated) occurs. One set
+    look-up: case-insensitive regex alternations cost ~20 µs a sentence each."""
+    items = frozenset(w.strip() for w in spec.split("|") if w.strip())
+    assert all(item.count(" ") < 3 for item in items), "phrases are matched up to three words"
+    return lambda t: not items.isdisjoint(t.grams)
+
+
+def _re(pattern: str, flags: int = 0) -> Check:
+    search = re.compile(pattern, flags).search
+    return lambda t: search(t.raw) is not None
+
+
+def _either(first: Check, second: Check) -> Check:
+    return lambda t: first(t) or second(t)
+
+
+_NOT_SUPERLATIVE = frozenset(
+    "interest honest forest request protest suggest invest west rest test latest modest digest "
+    "arrest contest manifest harvest guest chest nest pest quest".split()
+)
+
+
+def _superlative_word(t: _Text) -> bool:
+    return any(w.endswith("est") and len(w) > 5 and w not in _NOT_SUPERLATIVE for w in t.words)
+
+
+_WORD = re.compile(r"[a-z]+(?:['’][a-z]+)?|\d[\d,.]*\d|\d")
+# name -> (check, phrase shown when it pushes the score up or down). Ordered as stored.
+_CHECKS: dict[str, tuple[Check, str]] = {
+    "has_number": (
+        _either(
+            _re(r"(?<![\w-])\d"),
+            _any(
+                "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+                "fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
+                "trillion|dozen|dozens|half"
+            ),
+        ),
+        "has a number",
+    ),
+    "has_percent": (_either(_re("%"), _any("percent|per cent|percentage")), "has a percentage"),
+    "has_money": (
+        _either(_re(r"[$£€¥]\s?\d"), _any("dollars|euros|pounds|budget|debt|deficit|taxes|tax")),
+        "has a money amount",
+    ),
+    "has_year": (_re(r"(?<![\d,.$£€])\b(?:1[89]|20)\d\d(?:s|\b)(?![,.]\d)"), "names a year"),
+    "has_date": (
+        _either(
+            _re(
+                r"\b(?:January|February|March|April|June|July|August|September|October|"
+                r"November|December)\b"
+            ),
+            _any(
+                "last year|next year|this year|last month|past decade|last decade|fiscal|"
+                "quarter|annually|annual|yesterday|since|ago"
+            ),
+        ),
+        "names a date or period",
+    ),
+    "names_agency": (
+        _either(
+            _re(
+                r"\b[A-Z]\w* (?:Agency|Department|Ministry|Bureau|Commission|Council|Office|"
+                r"Services?|Administration|Authority|Institute|Bank|Board|Committee|Court|Police|"
+                r"Organi[sz]ation|University|Party|Fund|Union)\b|"
+                r"\b(?:Department|Ministry|Bank|University|Office|Bureau) of [A-Z]"
+            ),
+            _any("congress|senate|parliament|pentagon|reuters|government|agency|police|census"),
+        ),
+        "names an agency or organisation",
+    ),
+    "acronym": (_re(r"\b(?!I\b)(?:[A-Z]{2,6}s?|(?:[A-Z]\.){2,})(?!\w)"), "names an acronym"),
+    "named_entity": (_re(r"[\w,;:] (?!I\b)[A-Z][a-z]"), "names a person, place or body"),
+    "comparative": (
+        _any(
+            "than|compared|higher|lower|larger|smaller|bigger|greater|fewer|faster|slower|"
+            "cheaper|twice|times as|half as"
+        ),
+        "makes a comparison",
+    ),
+    "superlative": (
+        _either(
+            _superlative_word,
+            _any("most|least|record|all-time|decade high|first time|ever|unprecedented|number one"),
+        ),
+        "superlative or record",
+    ),
+    "attribution": (
+        _any(
+            "according to|said|says|reported|report|reports|told|stated|announced|confirmed|"
+            "estimated|estimates|data|study|studies|survey|figures|statistics|document|records|"
+            "shows|showed|found"
+        ),
+        "attributes it to a source",
+    ),
+    "change_verb": (
+        _any(
+            "increase|increased|increases|increasing|decrease|decreased|decreases|rose|risen|"
+            "rising|fell|fallen|falling|doubled|tripled|grew|grown|growing|decline|declined|"
+            "declining|dropped|cut|cuts|raised|lost|gained|jumped|spent|spend|cost|costs|"
+            "created|reduced|soared|hit|reached|went up|went down"
+        ),
+        "states a change",
+    ),
+    "official_act": (
+        _any(
+            "voted|signed|passed|approved|vetoed|issued|deported|banned|enacted|elected|"
+            "appointed|succeeded|declined|refused|ruled|sanctioned|imposed|launched|introduced|"
+            "repealed|funded|ordered|agreed"
+        ),
+        "reports an official act",
+    ),
+    "question": (_re(r"\?\s*[\"”’')]*\s*$|^(?:Why|How|What|Who|Is|Are|Do|Does|Can)\b"), "question"),
+    "opinion_marker": (
+        _any(
+            "i think|i believe|i feel|i hope|i want|i guess|in my opinion|we need|we must|great|"
+            "wonderful|terrible|horrible|amazing|fantastic|beautiful|disgrace|disaster|love|"
+            "hate|incredible|tremendous|ridiculous|shame|proud|frankly"
+        ),
+        "opinion marker",
+    ),
+    "hedge_modal": (
+        _any("should|may|might|could|would|must|ought|perhaps|maybe|probably|possibly|seem|seems|likely"),
+        "hedged or modal",
+    ),
+    "future": (
+        _either(_any("will|going to|gonna|plan to|plans to|aim to|aims to"), _re(r"\w'll\b")),
+        "about the future",
+    ),
+    "first_person_singular": (_any("i|me|my|mine|i'm|i've|i'd|myself"), "speaks in the first person"),
+    "first_person_plural": (_any("we|us|our|ours|we're|we've"), "says we / our"),
+    "second_person": (_any("you|your|you're|you've"), "addresses you"),
+    "pleasantry": (
+        _any(
+            "thank you|thanks|welcome|good evening|good morning|congratulations|"
+            "ladies and gentlemen|applause|laughter|crosstalk|okay|yeah"
+        ),
+        "pleasantry or filler",
+    ),
+    "conditional": (_either(_re(r"^\W*[Ii]f\b"), _any("unless")), "conditional"),
+}
+_LENGTH_FEATURES = {"too_short": "too short", "too_long": "very long", "log_words": ""}
+FEATURES: tuple[str, ...] = (*_CHECKS, *_LENGTH_FEATURES)
+_PHRASES = {name: phrase for name, (_, phrase) in _CHECKS.items()} | _LENGTH_FEATURES
+_TOKEN = re.compile(r"(?:[a-z]\.){2,}|[a-z]+(?:'[a-z]+)?|\d+(?:[.,]\d+)*|[%$£€]")
+
+
+def hand_features(sentence: str) -> dict[str, float]:
+    """The named features of one sentence; values are 0/1 except log_words."""
+    text = _text(sentence)
+    values = {name: 1.0 if check(text) else 0.0 for name, (check, _) in _CHECKS.items()}
+    n_words = len(text.words)
+    values["too_short"] = 1.0 if n_words < 6 else 0.0
+    values["too_long"] = 1.0 if n_words > 45 else 0.0
+    # Scaled so that a typical 20-word sentence sits near 0.75; longer sentences carry more facts.
+    values["log_words"] = round(math.log1p(n_words) / math.log1p(50), 4)
+    return values
+
+
+def lexical_terms(sentence: str) -> list[str]:
+    """Lower-cased words and bigrams with numbers folded into classes, so the vocabulary learns
+    "<num> jobs" rather than every figure."""
+    tokens = []
+    for tok in _TOKEN.findall(sentence.lower().replace("’", "'")):
+        if tok[0].isdigit():
+            tok = "<year>" if len(tok) == 4 and tok[:2] in {"18", "19", "20"} else "<num>"
+        elif tok in "%$£€":
+            tok = "<pct>" if tok == "%" else "<money>"
+        tokens.append(tok)
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+@dataclass(frozen=True)
+class _Model:
+    intercept: float
+    hand_scale: float
+    hand_weights: dict[str, float]
+    terms: dict[str, tuple[float, float]]  # term -> (idf, coef)
+    threshold: float
+    meta: dict[str, Any]
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = MODEL_PATH) -> _Model:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    vocab, idf, coef = raw["lexical"]["vocabulary"], raw["lexical"]["idf"], raw["lexical"]["coef"]
+    return _Model(
+        intercept=float(raw["intercept"]),
+        hand_scale=float(raw["hand_scale"]),
+        hand_weights={k: float(v) for k, v in raw["hand_weights"].items()},
+        terms={t: (float(i), float(c)) for t, i, c in zip(vocab, idf, coef, strict=True)},
+        threshold=float(raw["threshold"]),
+        meta={k: v for k, v in raw.items() if k not in {"lexical", "hand_weights"}},
+    )
+
+
+def _lexical_contributions(model: _Model, sentence: str) -> dict[str, float]:
+    """Per-term share of the logit: sublinear tf * idf, l2-normalised, times the coefficient
+    (the same arithmetic as scikit-learn's TfidfVectorizer used at fit time)."""
+    counts: dict[str, int] = {}
+    for term in lexical_terms(sentence):
+        if term in model.terms:
+            counts[term] = counts.get(term, 0) + 1
+    weights = {t: (1.0 + math.log(n)) * model.terms[t][0] for t, n in counts.items()}
+    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    return {t: w / norm * model.terms[t][1] for t, w in weights.items()}
+
+
+_SHOWN = {"<num>": "N", "<year>": "YEAR", "<pct>": "%", "<money>": "$"}
+
+
+# Function words carry weight in the model but explain nothing to a reviewer.
+_UNSHOWN = frozenset(
+    "a an the to of in on at for with by from and or but as is are was were be been it its this that "
+    "these those there he she they we i you us our his her their s n't 's".split()
+)
+
+
+def _telling(term: str) -> bool:
+    return any(part not in _UNSHOWN and len(part) > 1 for part in term.split())
+
+
+def _shown(term: str) -> str:
+    return "“" + " ".join(_SHOWN.get(part, part) for part in term.split()) + "”"
+
+
+def _reasons(hand: dict[str, float], lexical: dict[str, float]) -> list[str]:
+    ups = sorted(((c, n) for n, c in hand.items() if c > 0.15 and _PHRASES[n]), reverse=True)
+    downs = sorted((c, n) for n, c in hand.items() if c < -0.15 and _PHRASES[n])
+    reasons = [_PHRASES[n] for _, n in ups[:4]]
+    strong = (kv for kv in lexical.items() if abs(kv[1]) > 0.3 and _telling(kv[0]))
+    ranked = sorted(strong, key=lambda kv: kv[1])
+    top_terms = [t for t, c in reversed(ranked) if c > 0.3][:3]
+    if top_terms and sum(lexical.values()) > 0.5:
+        reasons.append("claim-like wording: " + ", ".join(map(_shown, top_terms)))
+    reasons += [_PHRASES[n] for _, n in downs[:3]]
+    low_terms = [t for t, c in ranked if c < -0.3][:3]
+    if low_terms and sum(lexical.values()) < -0.5:
+        reasons.append("chat-like wording: " + ", ".join(map(_shown, low_terms)))
+    return reasons
+
+
+def score_one(model: _Model, sentence: str) -> Checkworthiness:
+    features = hand_features(sentence)
+    hand = {n: model.hand_weights.get(n, 0.0) * v * model.hand_scale for n, v in features.items()}
+    lexical = _lexical_contributions(model, sentence)
+    logit = model.intercept + sum(hand.values()) + sum(lexical.values())
+    score = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+    return Checkworthiness(score=round(score, 4), features=features, reasons=_reasons(hand, lexical))
+
+
+def score_sentences(sentences: list[str]) -> list[Checkworthiness]:
+    """Score a batch of sentences with the shipped model (loaded once per process)."""
+    model = load_model()
+    return [score_one(model, s) for s in sentences]
