@@ -65,18 +65,28 @@ def _vectors_of(ids: list[int]) -> dict[int, np.ndarray]:
         return {pk: np.array(text.strip("[]").split(","), dtype=np.float32) for pk, text in cursor.fetchall()}
 
 
-def claim_find_duplicates(claim: Claim) -> int:
-    """Link a claim to its near-duplicates in other articles. Returns the number of new links."""
-    vector = None
-    if _claim_vectors_enabled():
-        from sources.embeddings import encode
+def claims_embed(claims: list[Claim]) -> dict[int, np.ndarray]:
+    """Embed and store the vectors of several claims in one batch (one model call, one statement)."""
+    if not claims or not _claim_vectors_enabled():
+        return {}
+    from sources.embeddings import encode
 
-        vector = encode([claim.text])[0]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE claims_claim SET embedding = %s::vector WHERE id = %s",
-                [vector_literal(vector), claim.pk],
-            )
+    vectors = encode([claim.text for claim in claims])
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE claims_claim SET embedding = %s::vector WHERE id = %s",
+            [(vector_literal(v), claim.pk) for claim, v in zip(claims, vectors, strict=True)],
+        )
+    return {claim.pk: vector for claim, vector in zip(claims, vectors, strict=True)}
+
+
+def claim_find_duplicates(claim: Claim, *, vector: np.ndarray | None = None) -> int:
+    """Link a claim to its near-duplicates in other articles. Returns the number of new links.
+
+    `vector` is the claim's stored embedding when the caller embedded a batch (claims_embed).
+    """
+    if vector is None:
+        vector = claims_embed([claim]).get(claim.pk)
     candidates = _candidates(claim, vector)
     vectors = _vectors_of(list(candidates)) if vector is not None else {}
     created = 0

@@ -7,7 +7,7 @@ claim and a new snapshot, adds only what is new and never touches rows a reviewe
 import logging
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from sources.models import Passage
 from sources.ranking import rerank
@@ -68,5 +68,10 @@ def claim_find_evidence(
 
 def _note_if_empty(claim: Claim, reason: str) -> None:
     """Store why a claim has no evidence, so the reviewer sees a reason rather than a blank."""
-    if not claim.evidence.exists():
-        Claim.objects.filter(pk=claim.pk).update(evidence_note=reason[:300])
+    # One statement: "has no evidence" is checked inside the UPDATE.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE claims_claim SET evidence_note = %s WHERE id = %s AND evidence_note <> %s "
+            "AND NOT EXISTS (SELECT 1 FROM claims_evidence WHERE claim_id = %s)",
+            [reason[:300], claim.pk, reason[:300], claim.pk],
+        )

@@ -21,9 +21,9 @@ from sources.services import SourceError, source_fetch, source_get_or_create
 from sources.tasks import fetch_source, source_fetch_and_index
 
 from .checkworthiness import CLAIM_THRESHOLD, score_sentences
-from .duplicates import claim_find_duplicates
+from .duplicates import claim_find_duplicates, claims_embed
 from .evidence import claim_find_evidence
-from .models import Article, Claim, Sentence
+from .models import Article, Claim, ClaimEvent, Sentence
 from .quantities import extract_dates, extract_entities, extract_quantities
 from .services import article_fail, article_finish, article_set_status, claim_record_event, fingerprint
 
@@ -170,9 +170,13 @@ def article_match(article: Article, *, inline: bool) -> None:
         for source in sources:
             transaction.on_commit(lambda pk=source.pk: fetch_source.delay(pk, hint))
     found = 0
-    for claim in claims:
-        found += claim_find_evidence(claim).created
-        claim_find_duplicates(claim)
+    # Database work only from here (the links were fetched above, outside any transaction):
+    # one commit for all claims instead of one per statement.
+    with transaction.atomic():
+        vectors = claims_embed(claims)
+        for claim in claims:
+            found += claim_find_evidence(claim).created
+            claim_find_duplicates(claim, vector=vectors.get(claim.pk))
     article_finish(
         article,
         f"{found} evidence passages found; {len(sources)} linked sources "
@@ -200,32 +204,50 @@ def _create_sentences_and_claims(article: Article) -> int:
         )
         for i, (span, result) in enumerate(zip(spans, scores, strict=True))
     )
-    created = 0
-    for sentence in sentences:
-        if sentence.score >= CLAIM_THRESHOLD:
-            claim, was_created = claim_from_sentence(sentence)
-            created += was_created
-    return created
+    # The sentences were new a moment ago in this transaction, so none of them has a claim yet:
+    # two bulk inserts instead of a get_or_create per claim (the unique span constraint still holds).
+    claims = Claim.objects.bulk_create(
+        _claim_for(sentence) for sentence in sentences if sentence.score >= CLAIM_THRESHOLD
+    )
+    ClaimEvent.objects.bulk_create(
+        ClaimEvent(
+            claim=claim,
+            actor_label="pipeline",
+            kind="created",
+            after={"score": claim.score, "reasons": claim.reasons},
+            note="picked by the check-worthiness scorer",
+        )
+        for claim in claims
+    )
+    return len(claims)
+
+
+def _claim_for(sentence: Sentence, *, promoted_by=None) -> Claim:  # noqa: ANN001
+    return Claim(
+        article_id=sentence.article_id,
+        sentence=sentence,
+        start=sentence.start,
+        end=sentence.end,
+        text=sentence.text,
+        score=sentence.score,
+        features=sentence.features,
+        reasons=sentence.reasons,
+        quantities=extract_quantities(sentence.text),
+        dates=extract_dates(sentence.text),
+        entities=extract_entities(sentence.text),
+        fingerprint=fingerprint(sentence.text),
+        promoted_by=promoted_by,
+    )
 
 
 def claim_from_sentence(sentence: Sentence, *, promoted_by=None) -> tuple[Claim, bool]:  # noqa: ANN001
     """Create the claim for a sentence (idempotent on the article + span unique constraint)."""
+    draft = _claim_for(sentence, promoted_by=promoted_by)
+    defaults = {
+        f.attname: getattr(draft, f.attname) for f in Claim._meta.concrete_fields if not f.primary_key
+    }
     claim, created = Claim.objects.get_or_create(
-        article_id=sentence.article_id,
-        start=sentence.start,
-        end=sentence.end,
-        defaults={
-            "sentence": sentence,
-            "text": sentence.text,
-            "score": sentence.score,
-            "features": sentence.features,
-            "reasons": sentence.reasons,
-            "quantities": extract_quantities(sentence.text),
-            "dates": extract_dates(sentence.text),
-            "entities": extract_entities(sentence.text),
-            "fingerprint": fingerprint(sentence.text),
-            "promoted_by": promoted_by,
-        },
+        article_id=sentence.article_id, start=sentence.start, end=sentence.end, defaults=defaults
     )
     if created:
         claim_record_event(
