@@ -1,9 +1,9 @@
 """Near-duplicate claims across articles: trigram candidates (pg_trgm) and, where pgvector exists,
 embedding neighbours; scored by `claims.matching.claim_similarity` and linked in both directions.
 
-Two thresholds: at SUGGEST a link is offered to reviewers; at AUTO_LINK it is confirmed by the
-machine — but never for texts under MIN_WORDS_FOR_AUTO_LINK words, where short generic sentences
-("Prices rose.") look alike without saying the same thing.
+Two thresholds (`claims.matching.link_decision`): at SUGGEST a link is offered to reviewers; at
+AUTO_LINK it is confirmed by the machine — but never for texts under eight words, where short generic
+sentences ("Prices rose.") look alike without saying the same thing, nor when amounts or years differ.
 """
 
 from functools import lru_cache
@@ -14,12 +14,7 @@ from django.utils import timezone
 
 from sources.passages import vector_literal
 
-from .matching import (
-    AUTO_LINK_THRESHOLD,
-    MIN_WORDS_FOR_AUTO_LINK,
-    SUGGEST_THRESHOLD,
-    claim_similarity,
-)
+from .matching import claim_similarity, link_decision
 from .models import Claim, ClaimLink
 
 CANDIDATES = 20
@@ -92,10 +87,10 @@ def claim_find_duplicates(claim: Claim, *, vector: np.ndarray | None = None) -> 
     created = 0
     for other_id, other_text in candidates.items():
         similarity = claim_similarity(claim.text, other_text, va=vector, vb=vectors.get(other_id))
-        if similarity < SUGGEST_THRESHOLD:
+        decision = link_decision(claim.text, other_text, similarity)
+        if decision is None:
             continue
-        long_enough = min(len(claim.text.split()), len(other_text.split())) >= MIN_WORDS_FOR_AUTO_LINK
-        auto = similarity >= AUTO_LINK_THRESHOLD and long_enough
+        auto = decision == "auto"
         created += _link(claim.pk, other_id, similarity, auto)
         _link(other_id, claim.pk, similarity, auto)
     return created

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from sources.extraction import ExtractedDocument, clean_pasted_text, detect_language, extract_html
 from sources.models import Source
+from sources.quantities import extract_dates, extract_entities, extract_quantities
 from sources.sentences import split_sentences
 from sources.services import SourceError, source_fetch, source_get_or_create
 from sources.tasks import fetch_source, source_fetch_and_index
@@ -24,7 +25,6 @@ from .checkworthiness import CLAIM_THRESHOLD, score_sentences
 from .duplicates import claim_find_duplicates, claims_embed
 from .evidence import claim_find_evidence
 from .models import Article, Claim, ClaimEvent, Sentence
-from .quantities import extract_dates, extract_entities, extract_quantities
 from .services import article_fail, article_finish, article_set_status, claim_record_event, fingerprint
 
 logger = logging.getLogger(__name__)

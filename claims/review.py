@@ -69,7 +69,7 @@ def _change(
 ) -> Claim:
     """Apply field changes under a row lock, bump the version, audit and announce them."""
     with transaction.atomic():
-        current = Claim.objects.select_for_update().select_related("reviewed_by").get(pk=claim.pk)
+        current = Claim.objects.select_for_update(of=("self",)).select_related("reviewed_by").get(pk=claim.pk)
         if expected_version is not None and current.version != expected_version:
             raise StaleVersion(current)
         before = {field: _jsonable(getattr(current, field)) for field in changes}
@@ -263,3 +263,31 @@ def claim_add_source(
 
 def claim_history(claim: Claim) -> list[ClaimEvent]:
     return list(claim.events.select_related("actor").order_by("created_at", "id"))
+
+
+def claims_bulk_update(
+    *, claims: list[Claim], user: AbstractBaseUser, action: str, assignee: AbstractBaseUser | None = None
+) -> tuple[int, list[str]]:
+    """Dismiss or assign many claims from the queue. Returns (changed, one message per refusal).
+
+    Each claim is its own transaction: one claim that cannot change (a verdict blocks dismissal)
+    does not undo the others. Bulk assignment is for editors only, even of unassigned claims.
+    """
+    if action == "assign" and not is_editor(user):
+        raise NotAllowed("Only editors can assign claims in bulk.")
+    if action not in {"assign", "dismiss"}:
+        raise ReviewError(f"Unknown bulk action {action!r}.")
+    changed, refused = 0, []
+    for claim in claims:
+        if action == "dismiss" and claim.status == Claim.Status.DISMISSED:
+            continue  # already gone from the queue; a second event would only add noise
+        try:
+            if action == "assign":
+                claim_assign(claim=claim, user=user, assignee=assignee)
+            else:
+                claim_dismiss(claim=claim, user=user, reason="dismissed in bulk from the queue")
+        except ReviewError as exc:
+            refused.append(f"Claim {claim.pk}: {exc}")
+        else:
+            changed += 1
+    return changed, refused

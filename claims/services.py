@@ -22,7 +22,11 @@ def _validate_url(url: str) -> str:
     from urllib.parse import urlsplit
 
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.hostname  # noqa: B018 - parsing the host raises on malformed IPv6 literals
+    except ValueError:
+        raise SubmissionError("That web address is not valid.") from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise SubmissionError("Enter a full web address starting with http:// or https://.")
     if len(url) > 2000:

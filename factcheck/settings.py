@@ -6,6 +6,7 @@ at the first request.
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "js_lib_htmx",
     "sources",
     "claims",
+    "partners",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +171,7 @@ CELERY_TASK_ROUTES = {
     "sources.tasks.*": {"queue": "nlp"},
     "claims.tasks.fetch_*": {"queue": "fetch"},
     "claims.tasks.*": {"queue": "nlp"},
+    "partners.tasks.fetch_*": {"queue": "fetch"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than the hard time limit, or Redis would hand a slow task to a second worker.
@@ -194,6 +197,18 @@ FETCH_DOMAIN_MIN_INTERVAL = env_float("FETCH_DOMAIN_MIN_INTERVAL", 1.0)
 # Outbound links of one article queued as sources; bounded so one link farm cannot flood the queue.
 PIPELINE_MAX_LINKS_PER_ARTICLE = env_int("PIPELINE_MAX_LINKS_PER_ARTICLE", 20)
 PIPELINE_MAX_TEXT_CHARS = env_int("PIPELINE_MAX_TEXT_CHARS", 200_000, minimum=1000)
+
+# --- Partner API and webhooks (partners/) ---------------------------------------------------------
+# Requests per API key, counted in Redis: "N/s", "N/min", "N/hour" or "N/day".
+PARTNER_API_RATE = env_str("PARTNER_API_RATE", "120/min")
+if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", PARTNER_API_RATE):
+    raise ImproperlyConfigured(f"PARTNER_API_RATE={PARTNER_API_RATE!r} is not like 120/min.")
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+# First retry after this many seconds, doubling each time (capped at an hour).
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+# The `author` of ClaimReview JSON-LD; the URL defaults to the site the request came to.
+CLAIMREVIEW_ORGANIZATION_NAME = env_str("CLAIMREVIEW_ORGANIZATION_NAME", "Fact-checking workbench")
+CLAIMREVIEW_ORGANIZATION_URL = env_str("CLAIMREVIEW_ORGANIZATION_URL", "")
 
 # --- Auth, i18n, static ------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -236,7 +251,8 @@ CONTENT_SECURITY_POLICY = (
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["partners.authentication.ApiKeyAuthentication"],
+    "EXCEPTION_HANDLER": "partners.api.errors.api_exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 SPECTACULAR_SETTINGS = {

@@ -1,0 +1,179 @@
+"""Stance suggestions and their reasons on hand-written pairs, the stored model, and the stance evaluation.
+
+Pure functions: no database. Similarities are given explicitly so the rules are tested, not the model.
+"""
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from claims import stance
+from claims.evaluation import embedding_cache
+from claims.evaluation import stance as stance_evaluation
+from claims.stance import LABELS, MODEL_PATH, load_model, suggest_stance
+
+
+@pytest.fixture(autouse=True)
+def _private_vector_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Evaluations cache vectors on disk; tests keep theirs out of the project's .var/cache."""
+    monkeypatch.setattr(embedding_cache, "CACHE_DIR", tmp_path / "vector-cache")
+
+
+def test_it_says_numbers_agree_when_the_source_states_the_same_figure() -> None:
+    label, reason = suggest_stance(
+        "The city hired 18,000 workers in 2023.",
+        "In 2023 the city hired 18,048 workers, records show.",
+        similarity=0.8,
+    )
+    assert (label, reason) == ("supports", "numbers agree: 18,000 vs 18,048")
+
+
+def test_it_says_numbers_differ_and_refutes() -> None:
+    label, reason = suggest_stance(
+        "Unemployment fell to 3.5% in 2019.", "Unemployment fell to 5.2% in 2019.", similarity=0.9
+    )
+    assert (label, reason) == ("refutes", "numbers differ: claim says 3.5%, source says 5.2%")
+
+
+def test_it_names_both_years_when_dates_differ_and_does_not_guess() -> None:
+    label, reason = suggest_stance("The bridge opened in 2024.", "The bridge opened in 2019.", similarity=0.9)
+    assert (label, reason) == ("unclear", "claim says 2024, source says 2019")
+
+
+def test_it_reports_a_negation_mismatch() -> None:
+    label, reason = suggest_stance(
+        "The vaccine causes autism.", "The vaccine does not cause autism.", similarity=0.85
+    )
+    assert (label, reason) == ("refutes", "negation mismatch: source says 'not'")
+
+
+def test_it_treats_a_double_negative_as_agreement_not_a_mismatch() -> None:
+    comparison = stance.compare("Side effects are rare.", "Side effects are not uncommon but never serious.")
+    assert comparison.features["negation_mismatch"] == 0.0  # "not" and "never": even on one side
+
+
+def test_it_calls_an_off_topic_passage_unrelated() -> None:
+    label, reason = suggest_stance(
+        "The vaccine causes autism.", "The mayor opened a new library downtown.", similarity=0.1
+    )
+    assert label == "unrelated" and reason.startswith("little in common with the claim")
+
+
+def test_it_prefers_unclear_when_related_but_nothing_settles_it() -> None:
+    label, reason = suggest_stance(
+        "Sales rose sharply last quarter.", "Sales fell sharply last quarter.", similarity=0.9
+    )
+    assert label == "unclear" and "direction differs" in reason
+
+
+def test_it_falls_back_to_shared_terms_without_a_similarity() -> None:
+    label, reason = suggest_stance("The vaccine causes autism.", "The vaccine causes autism, a study says.")
+    assert label == "supports" and "similarity" not in reason and "100% of its terms" in reason
+
+
+def test_it_ships_a_small_json_model_that_yields_a_label_and_an_interpretable_reason() -> None:
+    assert MODEL_PATH.is_file() and MODEL_PATH.stat().st_size < 2_000_000
+    model = load_model()
+    assert model is not None and set(model.classes) == set(LABELS)
+    assert model.coef.shape == (3, len(model.features) + 384 * len(model.pair_features))
+    rng = np.random.default_rng(0)
+    u, v = rng.normal(size=384), rng.normal(size=384)
+    u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
+    label, reason = suggest_stance(
+        "Unemployment fell to 3.5% in 2019.",
+        "Unemployment fell to 5.2% in 2019.",
+        claim_vector=u,
+        passage_vector=v,
+        use_model=True,
+    )
+    assert label in {*LABELS, "unclear"}
+    assert reason and "\n" not in reason
+
+
+HEALTHVER_ROWS = [
+    {
+        "id": "1",
+        "claim": "Vitamin C cures COVID-19.",
+        "evidence": "Vitamin C did not cure COVID-19.",
+        "label": "Refutes",
+    },
+    {
+        "id": "2",
+        "claim": "Masks reduce spread by 50%.",
+        "evidence": "Masks cut spread by 50%.",
+        "label": "Supports",
+    },
+    {
+        "id": "3",
+        "claim": "Garlic prevents infection.",
+        "evidence": "Hospitals added 200 beds.",
+        "label": "Neutral",
+    },
+]
+
+
+def test_it_evaluates_healthver_rows_and_writes_one_label_per_row(tmp_path: Path) -> None:
+    dataset = tmp_path / "healthver.jsonl"
+    dataset.write_text("".join(json.dumps(row) + "\n" for row in HEALTHVER_ROWS), encoding="utf-8")
+    out = tmp_path / "pred.jsonl"
+    result = stance_evaluation.evaluate(dataset, predictions=out)
+    assert result["rows"] == 3 and result["rows_scored"] == 3
+    assert 0.0 <= result["macro_f1"] <= 1.0 and 0.0 <= result["accuracy"] <= 1.0
+    assert result["baseline"]["name"].startswith("majority class")
+    labels = [json.loads(line)["label"] for line in out.read_text().splitlines()]
+    assert len(labels) == 3 and set(labels) <= {*LABELS, "unclear"}
+    assert labels[1] == "supports"  # the same 50 %
+
+
+def test_it_never_reads_labels_before_predicting_climate_fever_pairs(tmp_path: Path) -> None:
+    claim = "Arctic sea ice has shrunk by 40% since 1979."
+    evidences = [
+        "Arctic sea ice extent has declined by about 40% since 1979.",
+        "Polar bears hunt seals from the ice.",
+        "Some say Arctic ice is not shrinking at all.",
+        "The Antarctic has gained ice in places.",
+    ]
+    labels = ["SUPPORTS", "NOT_ENOUGH_INFO", "REFUTES", "NOT_ENOUGH_INFO"]
+    shuffled = labels[:]
+    random.Random(5).shuffle(shuffled)
+    outputs = []
+    for name, order in (("a", labels), ("b", shuffled)):
+        rows = [
+            {
+                "claim_id": "7",
+                "claim": claim,
+                "evidence": text,
+                "evidence_label": label,
+                "evidence_id": str(i),
+            }
+            for i, (text, label) in enumerate(zip(evidences, order, strict=True))
+        ]
+        dataset = tmp_path / f"{name}.jsonl"
+        dataset.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        out = tmp_path / f"{name}.pred.jsonl"
+        stance_evaluation.evaluate(dataset, predictions=out)
+        outputs.append(out.read_text())
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) == 4
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("SUPPORTS", "supports"),
+        ("Refutes", "refutes"),
+        ("NOT_ENOUGH_INFO", "unrelated"),
+        ("Neutral", "unrelated"),
+    ],
+)
+def test_it_maps_dataset_labels_onto_ours(raw: str, expected: str) -> None:
+    assert stance_evaluation.gold_label(raw) == expected
+
+
+def test_it_counts_unclear_as_wrong_in_strict_scores() -> None:
+    scores = stance_evaluation.score(["unclear", "supports"], ["unrelated", "supports"])
+    assert scores["accuracy"] == 0.5 and scores["unclear_share"] == 0.5
+    assert scores["accuracy_decided"] == 1.0
