@@ -1,0 +1,58 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ..forms import BulkActionForm, QueueFilterForm
+from ..review import NotAllowed, ReviewError, claims_bulk_update, is_editor
+from ..selectors import assignable_users
+from ..selectors import claim_queue as queue_selector
+from ._common import refuse, safe_next
+
+PAGE_SIZE = 25
+
+
+@login_required
+def claim_queue(request: HttpRequest) -> HttpResponse:
+    assignees = assignable_users()
+    form = QueueFilterForm(request.GET, assignees=assignees)
+    claims = queue_selector(user=request.user, **form.filters())
+    page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "assignees": assignees,
+        "is_editor": is_editor(request.user),
+        "here": request.get_full_path(),
+    }
+    return render(request, "claims/queue.html", context)
+
+
+@login_required
+@require_POST
+def claims_bulk(request: HttpRequest) -> HttpResponse:
+    back = safe_next(request, reverse("claims:queue"))
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        changed, refused = claims_bulk_update(
+            claims=list(data["claims"]), user=request.user, action=data["action"], assignee=data["assignee"]
+        )
+    except NotAllowed as exc:
+        raise refuse(exc) from exc
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    verb = "assigned" if data["action"] == "assign" else "dismissed"
+    messages.success(request, f"{changed} claim{'s' if changed != 1 else ''} {verb}.")
+    for message in refused:
+        messages.warning(request, message)
+    return redirect(back)
