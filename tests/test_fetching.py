@@ -520,6 +520,7 @@ def test_it_waits_between_requests_to_the_same_domain(server: LocalServer, setti
 
     arrivals = sorted(request.received_at for request in server.requests_to("/page"))
     assert len(arrivals) == 3
-    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
-    # Slots are granted 0.3 s apart; 20 ms allows for loopback jitter between grant and arrival.
-    assert min(gaps) >= 0.28, gaps
+    # Slots are granted 0.3 s apart, so three requests span at least 0.6 s. The span (not each gap)
+    # is checked: on a loaded machine one request may reach the server late after its grant, which
+    # shortens one gap without breaking politeness. Without the wait the span would be ~1 ms.
+    assert arrivals[-1] - arrivals[0] >= 0.45, arrivals
