@@ -182,6 +182,8 @@ def stop_services(services: Services, var_dir: Path = VAR_DIR) -> None:
 def _child_env(services: Services, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(DATABASE_URL=services.database_url, REDIS_URL=services.redis_url, **extra)
+    # The Procfile names `gunicorn` and `celery`: they live next to this interpreter in .venv/bin.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     # One BLAS thread per process: on small machines the threaded default is several times slower.
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     env.setdefault("OMP_NUM_THREADS", "1")
