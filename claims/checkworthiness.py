@@ -299,7 +299,7 @@ def _reasons(hand: dict[str, float], lexical: dict[str, float]) -> list[str]:
     reasons += [_PHRASES[n] for _, n in downs[:3]]
     low_terms = [t for t, c in ranked if c < -0.3][:3]
     if low_terms and sum(lexical.values()) < -0.5:
-        reasons.append("chat-like wording: " + ", ".join(map(_shown, low_terms)))
+        reasons.append("wording seldom in claims: " + ", ".join(map(_shown, low_terms)))
     return reasons
 
 
