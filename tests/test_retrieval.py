@@ -216,3 +216,37 @@ def test_it_refuses_a_private_source(db, settings):
         source_fetch(source=source)
     source.refresh_from_db()
     assert source.status == Source.Status.BLOCKED
+
+
+def test_it_suggests_stances_from_an_articles_own_sources(db, local_server, local_fetching):
+    """The evidence issue's acceptance case: a local article whose links point to local sources."""
+    local_server.route(
+        "/agrees",
+        body="<html><body><article><p>The Canada Border Services Agency removed 18,048 people in the "
+        "last fiscal year, its annual report shows.</p></article></body></html>",
+    )
+    local_server.route(
+        "/differs",
+        body="<html><body><article><p>The Canada Border Services Agency removed 12,500 people in the "
+        "last fiscal year, according to figures released by the opposition.</p></article></body></html>",
+    )
+    local_server.route(
+        "/story",
+        body=(
+            "<html><head><title>Removals</title></head><body><article>"
+            "<p>The CBSA removed about 18,000 people in the last fiscal year, a decade high, according "
+            f"to <a href='{local_server.url('/agrees')}'>its report</a> "
+            f"(<a href='{local_server.url('/differs')}'>critics disagree</a>).</p>"
+            "</article></body></html>"
+        ),
+    )
+    out = io.StringIO()
+    call_command("ingest", "--url", local_server.url("/story"), "--wait", "--json", stdout=out)
+    claim = next(c for c in json.loads(out.getvalue())["claims"] if "18,000" in c["text"])
+
+    by_source = {e["source_url"]: e for e in claim["evidence"]}
+    agrees, differs = by_source[local_server.url("/agrees")], by_source[local_server.url("/differs")]
+    assert agrees["stance"] == "supports"
+    assert agrees["stance_reason"] == "numbers agree: 18,000 vs 18,048"
+    assert differs["stance"] == "refutes"
+    assert "numbers differ" in differs["stance_reason"] and "12,500" in differs["stance_reason"]
