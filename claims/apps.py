@@ -20,3 +20,13 @@ class ClaimsConfig(AppConfig):
             transaction.on_commit(lambda: match_snapshot.delay(snapshot_id, claim_ids))
 
         snapshot_indexed.connect(_rematch, dispatch_uid="claims.rematch_on_snapshot")
+
+        # Scheduled re-checks: changed or gone sources flag the claims resting on them (claims/recheck.py).
+        from sources.signals import snapshot_changed, source_gone
+
+        from . import recheck
+        from .signals import claim_changed
+
+        snapshot_changed.connect(recheck.on_snapshot_changed, dispatch_uid="claims.recheck_on_change")
+        source_gone.connect(recheck.on_source_gone, dispatch_uid="claims.recheck_on_gone")
+        claim_changed.connect(recheck.on_claim_changed, dispatch_uid="claims.recheck_backing_sources")

@@ -123,6 +123,25 @@ def claim_set_verdict(
     )
 
 
+def claim_flag_recheck(
+    *, claim: Claim, reason: str, diff: str = "", details: dict[str, Any] | None = None
+) -> Claim:
+    """Put a claim back in the re-review queue because its evidence changed or vanished.
+
+    A system action (no user): the audit event's `after` carries the diff and the snapshots involved,
+    and `claim_changed` (kind "needs_recheck") gives partners their `claim.needs_recheck` webhook.
+    The verdict itself and the snapshots it pinned stay as they were.
+    """
+    return _change(
+        claim,
+        user=None,
+        kind="needs_recheck",
+        changes={"needs_recheck": True, "recheck_reason": reason[:2000]},
+        expected_version=None,
+        extra_after={"diff": diff, **(details or {})},
+    )
+
+
 def claim_revert_verdict(
     *, claim: Claim, user: AbstractBaseUser, note: str, expected_version: int | None
 ) -> Claim:

@@ -85,3 +85,21 @@ def match_snapshot(snapshot_id: int, claim_ids: list[int] | None = None) -> None
     ).order_by("-updated_at")[:REMATCH_LIMIT]
     for claim in candidates:
         claim_find_evidence(claim, snapshot_ids=[snapshot_id])
+
+
+@shared_task
+def recheck_claims_for_change(source_id: int, old_snapshot_id: int | None, new_snapshot_id: int) -> int:
+    """A re-checked source changed: flag the claims whose evidence no longer reads the same."""
+    from .recheck import claims_recheck_changed_source
+
+    flagged = claims_recheck_changed_source(
+        source_id=source_id, old_snapshot_id=old_snapshot_id, new_snapshot_id=new_snapshot_id
+    )
+    return len(flagged)
+
+
+@shared_task
+def flag_claims_on_gone_source(source_id: int, reason: str = "") -> int:
+    from .recheck import claims_flag_gone_source
+
+    return len(claims_flag_gone_source(source_id=source_id, reason=reason))

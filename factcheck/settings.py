@@ -198,6 +198,21 @@ FETCH_DOMAIN_MIN_INTERVAL = env_float("FETCH_DOMAIN_MIN_INTERVAL", 1.0)
 PIPELINE_MAX_LINKS_PER_ARTICLE = env_int("PIPELINE_MAX_LINKS_PER_ARTICLE", 20)
 PIPELINE_MAX_TEXT_CHARS = env_int("PIPELINE_MAX_TEXT_CHARS", 200_000, minimum=1000)
 
+# --- Scheduled re-checks and reference feeds (sources/recheck.py, sources/feeds.py) ----------------
+# Sources a verdict rests on are re-checked this often (hours), others less often; ×2 per unchanged
+# check up to the cap (a verdict's source never past a week).
+RECHECK_VERDICT_INTERVAL_HOURS = env_int("RECHECK_VERDICT_INTERVAL_HOURS", 24, minimum=1)
+RECHECK_DEFAULT_INTERVAL_HOURS = env_int("RECHECK_DEFAULT_INTERVAL_HOURS", 24 * 7, minimum=1)
+RECHECK_MAX_INTERVAL_HOURS = env_int("RECHECK_MAX_INTERVAL_HOURS", 24 * 30, minimum=1)
+# Link-rot strikes (404/410, DNS failures, persistent errors) after which a source is gone.
+RECHECK_GONE_AFTER = env_int("RECHECK_GONE_AFTER", 3, minimum=1)
+# Sources claimed per scheduled run, and per domain: in flight at once, and started per minute.
+RECHECK_MAX_PER_RUN = env_int("RECHECK_MAX_PER_RUN", 500, minimum=1)
+RECHECK_DOMAIN_CONCURRENCY = env_int("RECHECK_DOMAIN_CONCURRENCY", 2, minimum=1)
+RECHECK_DOMAIN_PER_MINUTE = env_int("RECHECK_DOMAIN_PER_MINUTE", 30, minimum=1)
+# New feed items queued as sources per crawl; the rest wait for the next crawl.
+FEED_MAX_NEW_ITEMS = env_int("FEED_MAX_NEW_ITEMS", 50, minimum=1)
+
 # --- Partner API and webhooks (partners/) ---------------------------------------------------------
 # Requests per API key, counted in Redis: "N/s", "N/min", "N/hour" or "N/day".
 PARTNER_API_RATE = env_str("PARTNER_API_RATE", "120/min")

@@ -4,7 +4,9 @@
 """
 
 import zlib
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -42,9 +44,25 @@ class Source(models.Model):
         "Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Re-check schedule (sources/recheck.py): the current adaptive interval, whether a verdict rests
+    # on this source (set by claims), unchanged checks since the last history row (kept as a counter
+    # so an unchanged re-check writes no row), and strikes towards "gone" (404/410/DNS/persistent).
+    check_interval = models.DurationField(null=True, blank=True)
+    backs_verdict = models.BooleanField(default=False)
+    unchanged_checks = models.PositiveIntegerField(default=0)
+    link_rot_count = models.PositiveSmallIntegerField(default=0)
+    last_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["next_check_at"], name="source_next_check_idx")]
+        indexes = [
+            models.Index(fields=["next_check_at"], name="source_next_check_idx"),
+            # Tiny: only rows being fetched right now, counted per domain for concurrency limits.
+            models.Index(
+                fields=["domain"],
+                name="source_fetching_domain_idx",
+                condition=models.Q(fetching_since__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.url
@@ -122,3 +140,61 @@ class TermStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term or '(total)'}: {self.ndoc}"
+
+
+class SourceCheck(models.Model):
+    """One re-check worth remembering: a change, an error, the source going gone.
+
+    Unchanged re-checks write no row (they only bump `Source.unchanged_checks`); the count of them
+    that preceded this row is kept in `unchanged_before`, so the history still reads "unchanged ×12,
+    then changed" at near-zero storage per unchanged check.
+    """
+
+    class Outcome(models.TextChoices):
+        UNCHANGED = "unchanged", "unchanged"
+        NOT_MODIFIED = "not_modified", "not modified (304)"
+        CHANGED = "changed", "changed"
+        ERROR = "error", "error"
+        GONE = "gone", "gone"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="checks")
+    checked_at = models.DateTimeField()
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    snapshot = models.ForeignKey(Snapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    unchanged_before = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "-checked_at"], name="sourcecheck_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.outcome} at {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class Feed(models.Model):
+    """A reference feed (RSS, Atom or a sitemap) an editor registered; its new items become sources."""
+
+    class Kind(models.TextChoices):
+        AUTO = "auto", "detect on first crawl"
+        RSS = "rss", "RSS"
+        ATOM = "atom", "Atom"
+        SITEMAP = "sitemap", "sitemap"
+
+    url = models.URLField(max_length=2000, unique=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.AUTO)
+    title = models.CharField(max_length=500, blank=True)
+    active = models.BooleanField(default=True)
+    interval = models.DurationField(default=timedelta(hours=1))
+    last_crawled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    items_seen = models.PositiveIntegerField(default=0)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.title or self.url

@@ -64,3 +64,42 @@ def fetch_source(self, source_id: int, hint: dict | None = None) -> None:
 @shared_task
 def index_snapshot(snapshot_id: int, hint: dict | None = None) -> None:
     index_and_announce(Snapshot.objects.get(pk=snapshot_id), hint=hint)
+
+
+# --- scheduled re-checks and feeds (beat entry points select on nlp; the fetching runs on `fetch`) ---
+
+
+@shared_task
+def recheck_due(limit: int | None = None) -> int:
+    """Beat entry point: claim a batch of due sources and queue one fetch task per source."""
+    from .recheck import recheck_claim_due
+
+    claimed = recheck_claim_due(limit=limit)
+    for source_id, stamp in claimed:
+        fetch_recheck_source.delay(source_id, stamp)
+    return len(claimed)
+
+
+@shared_task(acks_late=True)
+def fetch_recheck_source(source_id: int, claimed_at: str | None = None) -> str:
+    from .recheck import source_recheck
+
+    return source_recheck(source_id, claimed_at=claimed_at).outcome
+
+
+@shared_task
+def crawl_feeds() -> int:
+    """Beat entry point: queue a crawl of every active feed whose interval has passed."""
+    from .feeds import feeds_claim_due
+
+    feed_ids = feeds_claim_due()
+    for feed_id in feed_ids:
+        fetch_feed.delay(feed_id)
+    return len(feed_ids)
+
+
+@shared_task
+def fetch_feed(feed_id: int) -> int:
+    from .feeds import feed_crawl
+
+    return feed_crawl(feed_id).created

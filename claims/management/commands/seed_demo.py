@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from claims.models import Article
@@ -28,8 +29,16 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name="reviewer"))
 
         text = DEMO_ARTICLE.read_text(encoding="utf-8")
-        if not Article.objects.filter(submitted_body=text).exists():
+        demo = Article.objects.filter(submitted_body=text).first()
+        if demo is None:
             article_submit(text=text, user=user)
             self.stdout.write("Loaded the demo article; a worker will process it.")
+        elif demo.status == Article.Status.QUEUED:
+            # Its task was lost with the previous run's in-memory broker: queue it again
+            # (the pipeline is idempotent, so a duplicate would change nothing).
+            from claims.tasks import process_article
+
+            process_article.delay(demo.pk)
 
         self.stdout.write(self.style.SUCCESS(f"Log in as '{DEMO_USERNAME}' with password '{DEMO_PASSWORD}'."))
+        call_command("setup_schedules", stdout=self.stdout)  # beat's re-check and feed schedules

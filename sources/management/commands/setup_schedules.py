@@ -1,0 +1,28 @@
+"""`manage.py setup_schedules`: create the default beat schedules (idempotent; keeps admin edits).
+
+Re-check due sources every 15 minutes, crawl reference feeds every hour. Both are django-celery-beat
+PeriodicTasks, so editors change or pause them in the admin; running this again never overwrites
+what they set, it only adds what is missing.
+"""
+
+from django.core.management.base import BaseCommand
+
+DEFAULTS = [
+    ("Re-check due sources", "sources.tasks.recheck_due", 15),
+    ("Crawl reference feeds", "sources.tasks.crawl_feeds", 60),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the default re-check and feed schedules (safe to run again)."
+
+    def handle(self, *args, **options) -> None:
+        from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+        for name, task, minutes in DEFAULTS:
+            every, _ = IntervalSchedule.objects.get_or_create(every=minutes, period=IntervalSchedule.MINUTES)
+            _, created = PeriodicTask.objects.get_or_create(
+                name=name, defaults={"task": task, "interval": every}
+            )
+            state = "created" if created else "already there"
+            self.stdout.write(f"Schedule '{name}' ({task}, every {minutes} min): {state}.")
