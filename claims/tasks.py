@@ -103,3 +103,31 @@ def flag_claims_on_gone_source(source_id: int, reason: str = "") -> int:
     from .recheck import claims_flag_gone_source
 
     return len(claims_flag_gone_source(source_id=source_id, reason=reason))
+
+
+# An article that has not moved for this long lost its task (broker restart, worker killed).
+STALLED_AFTER_MINUTES = 10
+STALLED_BATCH = 100
+
+
+@shared_task
+def requeue_stalled_articles() -> int:
+    """Queue again the articles stuck in a pipeline step. Safe because every step is idempotent;
+    the article's progress says it happened, and its updated_at moves so the next sweep waits again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .services import article_set_status
+
+    cutoff = timezone.now() - timedelta(minutes=STALLED_AFTER_MINUTES)
+    unfinished = [status for status in Article.Status.values if status not in {"done", "failed"}]
+    stalled = Article.objects.filter(status__in=unfinished, updated_at__lt=cutoff).order_by("updated_at")
+    count = 0
+    for article in stalled[:STALLED_BATCH]:
+        article_set_status(
+            article, article.status, f"No progress for {STALLED_AFTER_MINUTES} minutes: queued again."
+        )
+        process_article.delay(article.pk)
+        count += 1
+    return count

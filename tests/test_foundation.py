@@ -113,9 +113,7 @@ def test_it_runs_a_submitted_article_on_a_real_worker(celery_worker, reviewer):
     claim_texts = list(Claim.objects.filter(article=article).values_list("text", flat=True))
     assert any("120 million litres" in text for text in claim_texts)
     assert not any("looks lovely" in text for text in claim_texts)
-    assert ClaimEvent.objects.filter(claim__article=article, kind="created").count() == len(
-        claim_texts
-    )
+    assert ClaimEvent.objects.filter(claim__article=article, kind="created").count() == len(claim_texts)
 
 
 @pytest.mark.django_db
@@ -130,3 +128,23 @@ def test_it_creates_no_duplicate_claims_when_the_pipeline_runs_twice(reviewer):
     pipeline.article_analyse(article.pk)
     assert set(Claim.objects.filter(article=article).values_list("id", flat=True)) == first
     assert first
+
+
+@pytest.mark.django_db
+def test_it_requeues_an_article_whose_task_was_lost(reviewer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from claims.tasks import requeue_stalled_articles
+
+    lost = article_submit(text=ARTICLE_TEXT, user=reviewer, enqueue=False)  # its message never sent
+    fresh = article_submit(text=ARTICLE_TEXT + " Again.", user=reviewer, enqueue=False)
+    Article.objects.filter(pk=lost.pk).update(updated_at=timezone.now() - timedelta(minutes=30))
+
+    assert requeue_stalled_articles() == 1  # Celery runs eagerly in unit tests
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.status == Article.Status.DONE
+    assert any("queued again" in step["message"] for step in lost.progress)
+    assert fresh.status == Article.Status.QUEUED  # not stalled yet: left alone

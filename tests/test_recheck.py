@@ -320,7 +320,11 @@ def test_it_creates_the_default_schedules_once(db) -> None:  # noqa: ANN001
     call_command("setup_schedules", stdout=StringIO())
 
     tasks = dict(PeriodicTask.objects.values_list("task", "interval__every"))
-    assert tasks == {"sources.tasks.recheck_due": 15, "sources.tasks.crawl_feeds": 60}
+    assert tasks == {
+        "sources.tasks.recheck_due": 15,
+        "sources.tasks.crawl_feeds": 60,
+        "claims.tasks.requeue_stalled_articles": 10,
+    }
     assert not PeriodicTask.objects.get(task="sources.tasks.recheck_due").enabled
 
 

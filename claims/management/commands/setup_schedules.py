@@ -1,8 +1,8 @@
 """`manage.py setup_schedules`: create the default beat schedules (idempotent; keeps admin edits).
 
-Re-check due sources every 15 minutes, crawl reference feeds every hour. Both are django-celery-beat
-PeriodicTasks, so editors change or pause them in the admin; running this again never overwrites
-what they set, it only adds what is missing.
+Re-check due sources every 15 minutes, crawl reference feeds every hour, re-queue articles whose task
+was lost every 10 minutes. All are django-celery-beat PeriodicTasks, so editors change or pause them in
+the admin; running this again never overwrites what they set, it only adds what is missing.
 """
 
 from django.core.management.base import BaseCommand
@@ -10,11 +10,12 @@ from django.core.management.base import BaseCommand
 DEFAULTS = [
     ("Re-check due sources", "sources.tasks.recheck_due", 15),
     ("Crawl reference feeds", "sources.tasks.crawl_feeds", 60),
+    ("Re-queue stalled articles", "claims.tasks.requeue_stalled_articles", 10),
 ]
 
 
 class Command(BaseCommand):
-    help = "Create the default re-check and feed schedules (safe to run again)."
+    help = "Create the default re-check, feed and pipeline-sweep schedules (safe to run again)."
 
     def handle(self, *args, **options) -> None:
         from django_celery_beat.models import IntervalSchedule, PeriodicTask
