@@ -249,6 +249,11 @@ class ClaimPage:
     def sources_pending(self) -> bool:
         return any(item.pending for item in self.sources)
 
+    @property
+    def latest_recheck(self) -> ClaimEvent | None:
+        """The newest "needs_recheck" event, found among the events already loaded (no query)."""
+        return next((event for event in reversed(self.events) if event.kind == "needs_recheck"), None)
+
 
 def claim_evidence(claim: Claim) -> list[Evidence]:
     before_start = Greatest(F("passage__start") - CONTEXT_CHARS + 1, Value(1))
@@ -299,6 +304,12 @@ def article_page(article: Article) -> tuple[list[Sentence], list[Claim]]:
     sentences = list(article.sentences.order_by("start"))
     claims = list(article.claims.select_related("assignee").order_by("start"))
     return sentences, claims
+
+
+def source_for_view(pk: int) -> Any:
+    from sources.models import Source
+
+    return get_object_or_404(Source, pk=pk)
 
 
 def snapshot_for_view(pk: int) -> Any:

@@ -28,4 +28,5 @@ urlpatterns = [
     path("claims/<int:pk>/sources/progress/", views.claim_sources, name="claim_sources"),
     path("claims/<int:pk>/evidence/<int:evidence_pk>/", views.evidence_decide, name="evidence_decide"),
     path("snapshots/<int:pk>/", views.snapshot_detail, name="snapshot_detail"),
+    path("sources/<int:pk>/", views.source_detail, name="source_detail"),
 ]

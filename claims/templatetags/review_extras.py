@@ -1,7 +1,9 @@
-"""Small presentation helpers: audit events in words, and the dashboard's verdict chart as SVG."""
+"""Small presentation helpers: audit events in words, re-check word diffs, and the dashboard's
+verdict chart as SVG."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django import template
@@ -61,6 +63,46 @@ def event_changes(event: Any) -> list[str]:
         items = ", ".join(f"#{item.get('evidence')} ({item.get('stance')})" for item in pinned)
         lines.append(f"pinned evidence: {items}")
     return lines
+
+
+DIFF_OPS = {"-": "del", "+": "ins", " ": "same"}
+
+
+@register.filter
+def diff_words(diff: str) -> list[tuple[str, str]]:
+    """A word diff (claims.recheck.word_diff: one word per line) as (op, word) pairs.
+
+    op is "del", "ins" or "same"; a hunk header or a blank line between passages becomes ("gap", "").
+    The words stay plain text: the template escapes them when it wraps them in <del>/<ins>.
+    """
+    pairs: list[tuple[str, str]] = []
+    for line in (diff or "").splitlines():
+        if line.startswith(("--- ", "+++ ")):  # file headers; a word never holds a space
+            continue
+        if line.startswith("@@") or not line.strip():
+            if pairs and pairs[-1][0] != "gap":
+                pairs.append(("gap", ""))
+            continue
+        op = DIFF_OPS.get(line[0])
+        if op is not None:
+            pairs.append((op, line[1:]))
+    if pairs and pairs[-1][0] == "gap":
+        pairs.pop()
+    return pairs
+
+
+@register.filter
+def interval_words(interval: timedelta | None) -> str:
+    """A re-check interval as a person says it: "3 days", "6 hours", "45 minutes"."""
+    if not interval:
+        return "—"
+    seconds = int(interval.total_seconds())
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            amount = round(seconds / size, 1)
+            amount_text = f"{amount:g}"
+            return f"{amount_text} {unit}{'' if amount == 1 else 's'}"
+    return f"{seconds} seconds"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from .claim import (
 from .dashboard import dashboard
 from .queue import claim_queue, claims_bulk
 from .snapshot import snapshot_detail
+from .sources import source_detail
 
 __all__ = [
     "article_detail",
@@ -41,4 +42,5 @@ __all__ = [
     "evidence_decide",
     "sentence_promote",
     "snapshot_detail",
+    "source_detail",
 ]
