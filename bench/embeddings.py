@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from common import cpu_model  # bench/ is on sys.path when run as a script
 from threadpoolctl import threadpool_info
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,16 +34,6 @@ def sentences(count: int) -> list[str]:
             if len(found) >= count:
                 break
     return [text for text in found if text][:count]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def throughput(texts: list[str], batch_size: int, blas_threads: int | None) -> tuple[float, float]:

@@ -8,7 +8,16 @@ import sys
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-SCRIPTS = ["pipeline.py", "extraction.py", "checkworthiness.py", "retrieval_quality.py", "embeddings.py"]
+SCRIPTS = [
+    "pipeline.py",
+    "extraction.py",
+    "checkworthiness.py",
+    "retrieval_quality.py",
+    "embeddings.py",
+    "retrieval_scale.py",
+    "api_load.py",
+    "recheck.py",
+]
 
 
 def machine() -> str:

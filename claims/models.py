@@ -143,6 +143,8 @@ class Claim(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "-updated_at"], name="claim_status_idx"),
+            # The API's claim list walks claims newest-change first (cursor pagination on these two).
+            models.Index(fields=["-updated_at", "-id"], name="claim_updated_idx"),
             models.Index(
                 fields=["needs_recheck"],
                 name="claim_needs_recheck_idx",
