@@ -10,12 +10,13 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from sources.models import Source
 from sources.services import source_get_or_create
 
-from .models import Claim, ClaimEvent, Comment, Evidence, Sentence, Stance
+from .models import Claim, ClaimEvent, ClaimLink, Comment, Evidence, Sentence, Stance
 from .services import claim_record_event
 from .signals import claim_changed
 
@@ -245,6 +246,26 @@ def evidence_decide(
             },  # fmt: skip
         )
     return evidence
+
+
+def claim_link_decide(*, link: ClaimLink, user: AbstractBaseUser, confirmed: bool) -> ClaimLink:
+    """A reviewer confirms or rejects a near-duplicate link; both directions change, who and when kept."""
+    state = ClaimLink.State.CONFIRMED if confirmed else ClaimLink.State.REJECTED
+    with transaction.atomic():
+        now = timezone.now()
+        ClaimLink.objects.filter(
+            Q(claim_id=link.claim_id, other_id=link.other_id)
+            | Q(claim_id=link.other_id, other_id=link.claim_id)
+        ).update(state=state, decided_by=user, decided_at=now)
+        claim_record_event(
+            claim=link.claim,
+            kind="duplicate_confirmed" if confirmed else "duplicate_rejected",
+            actor=user,
+            before={"state": link.state},
+            after={"other": link.other_id, "state": state, "similarity": link.similarity},
+        )
+    link.refresh_from_db()
+    return link
 
 
 def comment_add(*, claim: Claim, user: AbstractBaseUser, body: str) -> Comment:

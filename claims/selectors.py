@@ -286,7 +286,7 @@ def claim_page(claim: Claim) -> ClaimPage:
     evidence = claim_evidence(claim)
     links = (
         claim.links.exclude(state=ClaimLink.State.REJECTED)
-        .select_related("other__article", "other__reviewed_by")
+        .select_related("other__article", "other__reviewed_by", "decided_by")
         .defer(*(f"other__{field}" for field in ARTICLE_HEAVY_FIELDS))
         .order_by("-similarity", "id")
     )

@@ -27,6 +27,7 @@ urlpatterns = [
     path("claims/<int:pk>/sources/", views.claim_add_source, name="claim_add_source"),
     path("claims/<int:pk>/sources/progress/", views.claim_sources, name="claim_sources"),
     path("claims/<int:pk>/evidence/<int:evidence_pk>/", views.evidence_decide, name="evidence_decide"),
+    path("claims/<int:pk>/links/<int:link_pk>/", views.claim_link_decide, name="claim_link_decide"),
     path("snapshots/<int:pk>/", views.snapshot_detail, name="snapshot_detail"),
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
 ]

@@ -17,7 +17,7 @@ from ..forms import (
     ReasonForm,
     VerdictForm,
 )
-from ..models import Claim, Evidence
+from ..models import Claim, ClaimLink, Evidence
 from ..selectors import assignable_users, claim_page
 from ._common import get_claim_for_user, refuse, safe_next
 
@@ -217,3 +217,19 @@ def evidence_decide(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResp
     else:
         messages.success(request, "Evidence confirmed." if confirmed else "Evidence rejected.")
     return redirect(_claim_url(claim, f"evidence-{evidence.pk}"))
+
+
+@login_required
+@require_POST
+def claim_link_decide(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
+    claim = get_claim_for_user(request, pk)
+    link = get_object_or_404(ClaimLink, pk=link_pk, claim=claim)
+    decision = request.POST.get("decision")
+    if decision not in {"confirm", "reject"}:
+        messages.error(request, "Choose confirm or reject.")
+    else:
+        review.claim_link_decide(link=link, user=request.user, confirmed=decision == "confirm")
+        messages.success(
+            request, "Duplicate confirmed." if decision == "confirm" else "Not the same claim: noted."
+        )
+    return redirect(_claim_url(claim, "duplicates"))
