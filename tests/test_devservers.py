@@ -47,8 +47,7 @@ def test_it_starts_migrates_and_stops_the_embedded_postgres(var_dir):
         columns = {
             row[0]
             for row in conn.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = 'sources_passage'"
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'sources_passage'"
             )
         }
     # The embedded server ships pgvector, so the embedding column exists there.

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0002_claim_embedding'),
+        ("claims", "0002_claim_embedding"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='claim',
-            name='evidence_note',
+            model_name="claim",
+            name="evidence_note",
             field=models.CharField(blank=True, max_length=300),
         ),
     ]

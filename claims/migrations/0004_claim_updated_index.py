@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0003_claim_evidence_note'),
+        ("claims", "0003_claim_evidence_note"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['-updated_at', '-id'], name='claim_updated_idx'),
+            model_name="claim",
+            index=models.Index(fields=["-updated_at", "-id"], name="claim_updated_idx"),
         ),
     ]

@@ -8,87 +8,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sources', '0003_termstat'),
+        ("sources", "0003_termstat"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Feed',
+            name="Feed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=2000, unique=True)),
-                ('kind', models.CharField(choices=[('auto', 'detect on first crawl'), ('rss', 'RSS'), ('atom', 'Atom'), ('sitemap', 'sitemap')], default='auto', max_length=8)),
-                ('title', models.CharField(blank=True, max_length=500)),
-                ('active', models.BooleanField(default=True)),
-                ('interval', models.DurationField(default=datetime.timedelta(seconds=3600))),
-                ('last_crawled_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('etag', models.CharField(blank=True, max_length=500)),
-                ('last_modified', models.CharField(blank=True, max_length=100)),
-                ('items_seen', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.URLField(max_length=2000, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("auto", "detect on first crawl"),
+                            ("rss", "RSS"),
+                            ("atom", "Atom"),
+                            ("sitemap", "sitemap"),
+                        ],
+                        default="auto",
+                        max_length=8,
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=500)),
+                ("active", models.BooleanField(default=True)),
+                ("interval", models.DurationField(default=datetime.timedelta(seconds=3600))),
+                ("last_crawled_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("etag", models.CharField(blank=True, max_length=500)),
+                ("last_modified", models.CharField(blank=True, max_length=100)),
+                ("items_seen", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='SourceCheck',
+            name="SourceCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('checked_at', models.DateTimeField()),
-                ('outcome', models.CharField(choices=[('unchanged', 'unchanged'), ('not_modified', 'not modified (304)'), ('changed', 'changed'), ('error', 'error'), ('gone', 'gone')], max_length=12)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('message', models.TextField(blank=True)),
-                ('unchanged_before', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("checked_at", models.DateTimeField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("unchanged", "unchanged"),
+                            ("not_modified", "not modified (304)"),
+                            ("changed", "changed"),
+                            ("error", "error"),
+                            ("gone", "gone"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("message", models.TextField(blank=True)),
+                ("unchanged_before", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.AddField(
-            model_name='source',
-            name='backs_verdict',
+            model_name="source",
+            name="backs_verdict",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='source',
-            name='check_interval',
+            model_name="source",
+            name="check_interval",
             field=models.DurationField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='source',
-            name='last_changed_at',
+            model_name="source",
+            name="last_changed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='source',
-            name='link_rot_count',
+            model_name="source",
+            name="link_rot_count",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='source',
-            name='unchanged_checks',
+            model_name="source",
+            name="unchanged_checks",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddIndex(
-            model_name='source',
-            index=models.Index(condition=models.Q(('fetching_since__isnull', False)), fields=['domain'], name='source_fetching_domain_idx'),
+            model_name="source",
+            index=models.Index(
+                condition=models.Q(("fetching_since__isnull", False)),
+                fields=["domain"],
+                name="source_fetching_domain_idx",
+            ),
         ),
         migrations.AddField(
-            model_name='feed',
-            name='added_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="feed",
+            name="added_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='sourcecheck',
-            name='snapshot',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sources.snapshot'),
+            model_name="sourcecheck",
+            name="snapshot",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="sources.snapshot",
+            ),
         ),
         migrations.AddField(
-            model_name='sourcecheck',
-            name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='sources.source'),
+            model_name="sourcecheck",
+            name="source",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="checks", to="sources.source"
+            ),
         ),
         migrations.AddIndex(
-            model_name='sourcecheck',
-            index=models.Index(fields=['source', '-checked_at'], name='sourcecheck_latest_idx'),
+            model_name="sourcecheck",
+            index=models.Index(fields=["source", "-checked_at"], name="sourcecheck_latest_idx"),
         ),
     ]
