@@ -221,6 +221,8 @@ def run() -> int:
             env=env,
             cwd=BASE_DIR,
         )
+        # `kill <pid>` of this process (not only Ctrl-C) must stop the children and the servers too.
+        signal.signal(signal.SIGTERM, lambda *_: honcho.send_signal(signal.SIGTERM))
         try:
             return honcho.wait()
         except KeyboardInterrupt:
