@@ -7,7 +7,7 @@ claim and a new snapshot, adds only what is new and never touches rows a reviewe
 import logging
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from sources.models import Passage
 from sources.passages import vectors_enabled
@@ -44,25 +44,30 @@ def claim_find_evidence(
     ranked = sorted(zip(candidates, scores, strict=True), key=lambda item: -item[1])[:KEEP]
 
     similarities = _cosines(claim, [passage.pk for (passage, _), _ in ranked])
-    created = 0
+    known = set(
+        Evidence.objects.filter(claim=claim, passage_id__in=[p.pk for (p, _), _ in ranked]).values_list(
+            "passage_id", flat=True
+        )
+    )
+    new_rows = []
     for (passage, _), score in ranked:
+        if passage.pk in known:  # never touch a row a reviewer may have decided on
+            continue
         stance, reason = suggest_stance(claim.text, passage.text, similarity=similarities.get(passage.pk))
-        try:
-            with transaction.atomic():
-                _, was_created = Evidence.objects.get_or_create(
-                    claim=claim,
-                    passage=passage,
-                    defaults={
-                        "snapshot_id": passage.snapshot_id,
-                        "score": round(float(score), 5),
-                        "origin": origin,
-                        "suggested_stance": stance,
-                        "stance_reason": reason[:300],
-                    },
-                )
-        except IntegrityError:  # another worker inserted the same pair a moment ago
-            was_created = False
-        created += was_created
+        new_rows.append(
+            Evidence(
+                claim=claim,
+                passage=passage,
+                snapshot_id=passage.snapshot_id,
+                score=round(float(score), 5),
+                origin=origin,
+                suggested_stance=stance,
+                stance_reason=reason[:300],
+            )
+        )
+    # One INSERT; ON CONFLICT DO NOTHING covers another worker adding the same pair meanwhile.
+    Evidence.objects.bulk_create(new_rows, ignore_conflicts=True)
+    created = len(new_rows)
     if created:
         Claim.objects.filter(pk=claim.pk).exclude(evidence_note="").update(evidence_note="")
     return EvidenceOutcome(created, "" if created else "The best passages were already evidence.")
