@@ -14,10 +14,13 @@ from django.utils import timezone
 
 from sources.passages import vector_literal
 
-from .matching import claim_similarity, link_decision
+from .matching import SUGGEST_THRESHOLD, TRIGRAM_WEIGHT, claim_similarity, link_decision
 from .models import Claim, ClaimLink
 
 CANDIDATES = 20
+# A vector neighbour further than this cannot reach SUGGEST_THRESHOLD even with identical trigrams
+# (similarity = w·trigram + (1 − w)·cosine); near-identical texts come from the trigram query anyway.
+MAX_VECTOR_DISTANCE = 1 - (SUGGEST_THRESHOLD - TRIGRAM_WEIGHT) / (1 - TRIGRAM_WEIGHT)
 
 
 @lru_cache(maxsize=1)
@@ -42,10 +45,11 @@ def _candidates(claim: Claim, vector: np.ndarray | None) -> dict[int, str]:
         )
         found = dict(cursor.fetchall())
         if vector is not None:
+            literal = vector_literal(vector)
             cursor.execute(
                 "SELECT id, text FROM claims_claim WHERE embedding IS NOT NULL AND article_id <> %s "
-                "ORDER BY embedding <=> %s::vector LIMIT %s",
-                [claim.article_id, vector_literal(vector), CANDIDATES],
+                "AND embedding <=> %s::vector <= %s ORDER BY embedding <=> %s::vector LIMIT %s",
+                [claim.article_id, literal, MAX_VECTOR_DISTANCE, literal, CANDIDATES],
             )
             found.update(cursor.fetchall())
     return found
@@ -83,7 +87,10 @@ def claim_find_duplicates(claim: Claim, *, vector: np.ndarray | None = None) -> 
     if vector is None:
         vector = claims_embed([claim]).get(claim.pk)
     candidates = _candidates(claim, vector)
+    if not candidates:
+        return 0
     vectors = _vectors_of(list(candidates)) if vector is not None else {}
+    vector = _encode_missing(claim, vector, candidates, vectors)
     created = 0
     for other_id, other_text in candidates.items():
         similarity = claim_similarity(claim.text, other_text, va=vector, vb=vectors.get(other_id))
@@ -94,6 +101,22 @@ def claim_find_duplicates(claim: Claim, *, vector: np.ndarray | None = None) -> 
         created += _link(claim.pk, other_id, similarity, auto)
         _link(other_id, claim.pk, similarity, auto)
     return created
+
+
+def _encode_missing(
+    claim: Claim, vector: np.ndarray | None, candidates: dict[int, str], vectors: dict[int, np.ndarray]
+) -> np.ndarray | None:
+    """Fill in vectors the database does not hold (no pgvector) in one batch, so that
+    claim_similarity never encodes pair by pair. Returns the claim's vector."""
+    from sources.embeddings import encode, model_available
+
+    missing = [pk for pk in candidates if pk not in vectors]
+    if not model_available() or (not missing and vector is not None):
+        return vector
+    texts = [candidates[pk] for pk in missing] + ([claim.text] if vector is None else [])
+    encoded = encode(texts)
+    vectors.update(zip(missing, encoded[: len(missing)], strict=True))
+    return encoded[-1] if vector is None else vector
 
 
 def _link(claim_id: int, other_id: int, similarity: float, auto: bool) -> int:

@@ -7,6 +7,7 @@ claim and a new snapshot, adds only what is new and never touches rows a reviewe
 import logging
 from dataclasses import dataclass
 
+import numpy as np
 from django.db import connection
 
 from sources.models import Passage
@@ -31,9 +32,17 @@ class EvidenceOutcome:
 
 
 def claim_find_evidence(
-    claim: Claim, *, snapshot_ids: list[int] | None = None, origin: str = Evidence.Origin.MACHINE
+    claim: Claim,
+    *,
+    snapshot_ids: list[int] | None = None,
+    origin: str = Evidence.Origin.MACHINE,
+    vector: np.ndarray | None = None,
 ) -> EvidenceOutcome:
-    hits = search_passages(claim.text, limit=RETRIEVE, snapshot_ids=snapshot_ids)
+    """Retrieve, re-rank and store evidence. `vector`: the claim's embedding if the caller has it;
+    otherwise the stored one is used (so matching many claims never re-encodes them)."""
+    if vector is None and vectors_enabled():
+        vector = _stored_vector(claim)
+    hits = search_passages(claim.text, limit=RETRIEVE, snapshot_ids=snapshot_ids, vector=vector)
     if not hits:
         outcome = EvidenceOutcome(0, "No stored source passage shares enough terms with this claim.")
         _note_if_empty(claim, outcome.reason)
@@ -71,6 +80,15 @@ def claim_find_evidence(
     if created:
         Claim.objects.filter(pk=claim.pk).exclude(evidence_note="").update(evidence_note="")
     return EvidenceOutcome(created, "" if created else "The best passages were already evidence.")
+
+
+def _stored_vector(claim: Claim) -> np.ndarray | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT embedding::text FROM claims_claim WHERE id = %s", [claim.pk])
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return None
+    return np.array(row[0].strip("[]").split(","), dtype=np.float32)
 
 
 def _cosines(claim: Claim, passage_ids: list[int]) -> dict[int, float]:

@@ -175,7 +175,7 @@ def article_match(article: Article, *, inline: bool) -> None:
     with transaction.atomic():
         vectors = claims_embed(claims)
         for claim in claims:
-            found += claim_find_evidence(claim).created
+            found += claim_find_evidence(claim, vector=vectors.get(claim.pk)).created
             claim_find_duplicates(claim, vector=vectors.get(claim.pk))
     article_finish(
         article,
