@@ -4,7 +4,6 @@ Idempotent: Evidence is unique per (claim, passage), so running this twice for a
 claim and a new snapshot, adds only what is new and never touches rows a reviewer has decided on.
 """
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +16,6 @@ from sources.search import search_passages
 
 from .models import Claim, Evidence
 from .stance import suggest_stance
-
-logger = logging.getLogger(__name__)
 
 # Candidates fetched from the index before re-ranking, and how many become Evidence rows.
 RETRIEVE = 30

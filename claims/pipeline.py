@@ -5,7 +5,6 @@ the work done (or the unique constraints refuse duplicates) and changes nothing 
 `claims.tasks` call these; `manage.py ingest --wait` calls them in-process.
 """
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from uuid import uuid4
@@ -26,8 +25,6 @@ from .duplicates import claim_find_duplicates, claims_embed
 from .evidence import claim_find_evidence
 from .models import Article, Claim, ClaimEvent, Sentence
 from .services import article_fail, article_finish, article_set_status, claim_record_event, fingerprint
-
-logger = logging.getLogger(__name__)
 
 SCORED_LANGUAGES = {"en"}
 # Longer than any step may take (the hard time limit), so a crashed holder's lock expires.

@@ -9,7 +9,6 @@ snapshot stays what the verdict rests on: nothing here touches Evidence rows.
 """
 
 import difflib
-import logging
 import re
 import unicodedata
 from typing import Any
@@ -23,8 +22,6 @@ from sources.recheck import sources_mark_backing_verdict
 
 from .models import Claim, ClaimEvent, Evidence
 from .review import VERDICTS, claim_flag_recheck
-
-logger = logging.getLogger(__name__)
 
 OPEN = [Claim.Status.UNREVIEWED, Claim.Status.IN_REVIEW]
 # Below this similarity no new passage is "the same passage, edited": the diff shows it removed.

@@ -16,7 +16,7 @@ from django.utils import timezone
 from sources.models import Source
 from sources.services import source_get_or_create
 
-from .models import Claim, ClaimEvent, ClaimLink, Comment, Evidence, Sentence, Stance
+from .models import Claim, ClaimLink, Comment, Evidence, Sentence, Stance
 from .services import claim_record_event
 from .signals import claim_changed
 
@@ -299,10 +299,6 @@ def claim_add_source(
         hint = {"claim_ids": [claim.pk]}
         transaction.on_commit(lambda: fetch_source.delay(source.pk, hint))
     return source
-
-
-def claim_history(claim: Claim) -> list[ClaimEvent]:
-    return list(claim.events.select_related("actor").order_by("created_at", "id"))
 
 
 def claims_bulk_update(

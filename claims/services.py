@@ -7,7 +7,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from .models import Article, Claim, ClaimEvent
@@ -121,8 +120,3 @@ def claim_record_event(
         after=after or {},
         note=note,
     )
-
-
-def claim_bump_version(claim: Claim) -> None:
-    Claim.objects.filter(pk=claim.pk).update(version=F("version") + 1)
-    claim.refresh_from_db(fields=["version"])

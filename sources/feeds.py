@@ -6,7 +6,6 @@ fetch anything. A crawl queues at most FEED_MAX_NEW_ITEMS new sources; the rest 
 for the next crawl, where the already-known items cost one indexed lookup each and nothing else.
 """
 
-import logging
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -19,8 +18,6 @@ from lxml import etree
 from .fetching import FetchError, fetch
 from .models import Feed, Source
 from .services import normalise_url
-
-logger = logging.getLogger(__name__)
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
 # A sitemap index lists sitemaps; only this many of them are read per crawl (the newest come first

@@ -5,7 +5,6 @@ quote to a reviewer and long enough to carry a claim's context. Indexing a snaps
 a snapshot that already has passages is left alone.
 """
 
-import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,8 +12,6 @@ from django.db import connection, transaction
 
 from .models import Passage, Snapshot
 from .sentences import split_sentences
-
-logger = logging.getLogger(__name__)
 
 MAX_WINDOW_SENTENCES = 3
 MAX_WINDOW_CHARS = 320

@@ -7,7 +7,6 @@ changes with `sources.signals.snapshot_changed` / `source_gone`. No transaction 
 network call. An unchanged re-check writes no history row: it bumps a counter on the source.
 """
 
-import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,8 +21,6 @@ from .fetching import FetchError
 from .models import Snapshot, Source, SourceCheck
 from .services import FETCH_CLAIM_TTL, SourceError, source_fetch
 from .signals import snapshot_changed, source_gone
-
-logger = logging.getLogger(__name__)
 
 # Failures that say the page itself is gone rather than "not now": they count towards `gone`.
 GONE_STATUSES = frozenset({404, 410})

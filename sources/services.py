@@ -5,7 +5,6 @@ then the outcome is recorded with targeted updates.
 """
 
 import hashlib
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -16,8 +15,6 @@ from django.utils import timezone
 from .extraction import ExtractedDocument, extract_html
 from .fetching import FetchError, FetchResult, fetch
 from .models import Snapshot, Source
-
-logger = logging.getLogger(__name__)
 
 # A claim on a source older than this is considered abandoned (worker killed mid-fetch).
 FETCH_CLAIM_TTL = timedelta(minutes=10)

@@ -3,8 +3,6 @@
 Routing: `sources.tasks.fetch_*` → fetch; `sources.tasks.index_*` → nlp (settings.CELERY_TASK_ROUTES).
 """
 
-import logging
-
 from celery import shared_task
 from django.core.cache import cache
 from django.db import transaction
@@ -13,8 +11,6 @@ from .models import Snapshot, Source
 from .passages import snapshot_index
 from .services import SourceError, source_fetch
 from .signals import snapshot_indexed
-
-logger = logging.getLogger(__name__)
 
 # Longer than a fetch can take (total timeout plus politeness waits).
 FETCH_LOCK_SECONDS = 120
