@@ -116,13 +116,16 @@ def _seed(n: int, base: str) -> None:
 def _worker(queue: "multiprocessing.Queue[Counter[str]]") -> None:
     from django.db import connection
 
+    from factcheck.queueing import tasks_run_here
     from sources.recheck import recheck_claim_due, source_recheck
 
     counts: Counter[str] = Counter()
     try:
-        while batch := recheck_claim_due(limit=25):
-            for source_id, stamp in batch:
-                counts[source_recheck(source_id, claimed_at=stamp, inline=True).outcome] += 1
+        # The follow-up tasks (indexing, claim flagging) run in this process, as `recheck --wait`.
+        with tasks_run_here():
+            while batch := recheck_claim_due(limit=25):
+                for source_id, stamp in batch:
+                    counts[source_recheck(source_id, claimed_at=stamp).outcome] += 1
     except Exception as exc:  # noqa: BLE001 - reported in the table, and the parent must not hang
         counts[f"worker crashed: {type(exc).__name__}: {exc}"] += 1
     finally:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Article, Claim, ClaimEvent, ClaimLink, Comment, Evidence, Sentence
+from .models import Article, Claim, ClaimEvent, ClaimLink, ClaimSource, Comment, Evidence, Sentence
 
 
 @admin.register(Article)
@@ -44,13 +44,26 @@ class EvidenceAdmin(admin.ModelAdmin):
     raw_id_fields = ["claim", "passage", "snapshot", "decided_by"]
 
 
+@admin.register(ClaimSource)
+class ClaimSourceAdmin(admin.ModelAdmin):
+    list_display = ["claim", "source", "origin", "added_by", "added_by_label", "added_at"]
+    list_filter = ["origin"]
+    raw_id_fields = ["claim", "source", "added_by"]
+
+
 @admin.register(ClaimEvent)
 class ClaimEventAdmin(admin.ModelAdmin):
+    """The audit trail is append-only here too: it can be read, never written, changed or deleted."""
+
     list_display = ["claim", "kind", "actor", "actor_label", "created_at"]
+    list_filter = ["kind"]
     raw_id_fields = ["claim", "actor"]
 
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
     def has_change_permission(self, request, obj=None) -> bool:
-        return False  # the audit trail is append-only
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

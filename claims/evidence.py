@@ -5,21 +5,29 @@ claim and a new snapshot, adds only what is new and never touches rows a reviewe
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
 
-from sources.models import Passage
+from sources.models import Passage, Snapshot, Source
 from sources.passages import vectors_enabled
 from sources.ranking import rerank
 from sources.search import search_passages
 
-from .models import Claim, Evidence
+from .models import Claim, ClaimSource, Evidence
 from .stance import suggest_stance
 
 # Candidates fetched from the index before re-ranking, and how many become Evidence rows.
 RETRIEVE = 30
 KEEP = 5
+# Claims a new snapshot is matched against besides those linked to its source: open ones, and
+# verdicts recent enough that a new source contradicting them should reach a reviewer. Bounded so
+# one snapshot costs bounded work.
+REMATCH_LIMIT = 200
+REMATCH_VERDICT_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,54 @@ def claim_find_evidence(
     if created:
         Claim.objects.filter(pk=claim.pk).exclude(evidence_note="").update(evidence_note="")
     return EvidenceOutcome(created, "" if created else "The best passages were already evidence.")
+
+
+def snapshot_find_evidence(*, snapshot_id: int) -> int:
+    """Match a newly indexed snapshot against the claims it may bear on. Returns rows added.
+
+    First every claim linked to the snapshot's source (the article's own links, sources reviewers
+    and partners added), then open and recently decided claims by retrieval. Never a claim of the
+    article this page is (its own text is no evidence for it). Idempotent: see claim_find_evidence.
+    """
+    snapshot = (
+        Snapshot.objects.select_related("source")
+        .only("id", "source__id", "source__origin")
+        .get(pk=snapshot_id)
+    )
+    source = snapshot.source
+    not_own_article = ~Q(article__source_id=source.pk)
+    linked = list(
+        Claim.objects.filter(not_own_article, source_links__source_id=source.pk)
+        .exclude(status=Claim.Status.DISMISSED)
+        .order_by("id")
+    )
+    recent = timezone.now() - timedelta(days=REMATCH_VERDICT_DAYS)
+    others = (
+        Claim.objects.filter(not_own_article)
+        .filter(
+            Q(status__in=[Claim.Status.UNREVIEWED, Claim.Status.IN_REVIEW])
+            | Q(status__in=[Claim.Status.VERIFIED, Claim.Status.DISPUTED], reviewed_at__gte=recent)
+        )
+        .exclude(pk__in=[claim.pk for claim in linked])
+        .order_by("-updated_at")[:REMATCH_LIMIT]
+    )
+    found_by_feed = []
+    added = 0
+    for claim in [*linked, *others]:
+        created = claim_find_evidence(claim, snapshot_ids=[snapshot_id]).created
+        added += created
+        if created and source.origin == Source.Origin.FEED:
+            found_by_feed.append(claim)
+    # A feed item that bears on a claim becomes one of its sources: re-checks and the claim page
+    # then treat it like a source someone added.
+    ClaimSource.objects.bulk_create(
+        [
+            ClaimSource(claim=claim, source=source, origin=ClaimSource.Origin.FEED, added_by_label="feed")
+            for claim in found_by_feed
+        ],
+        ignore_conflicts=True,
+    )
+    return added
 
 
 def _stored_vector(claim: Claim) -> np.ndarray | None:

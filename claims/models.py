@@ -190,6 +190,40 @@ class ClaimLink(models.Model):
         return f"{self.claim_id} ~ {self.other_id} ({self.state})"
 
 
+class ClaimSource(models.Model):
+    """A source that should be read for this claim, and who said so.
+
+    Matching a new snapshot starts from these rows: when a source's snapshot is indexed, every claim
+    linked to the source is matched against its passages (claims/tasks.py `match_snapshot`).
+    """
+
+    class Origin(models.TextChoices):
+        ARTICLE_LINK = "article_link", "link in the claim's article"
+        REVIEWER = "reviewer", "added by a reviewer"
+        PARTNER = "partner", "suggested by a partner"
+        FEED = "feed", "reference feed"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="source_links")
+    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="claim_links")
+    origin = models.CharField(max_length=20, choices=Origin.choices)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who, when it was not a user: "pipeline", "partner:<name>", "feed".
+    added_by_label = models.CharField(max_length=200, blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "source"], name="claimsource_unique_pair"),
+        ]
+        # The unique index serves "sources of a claim"; this one serves "claims of a source".
+        indexes = [models.Index(fields=["source", "claim"], name="claimsource_source_idx")]
+
+    def __str__(self) -> str:
+        return f"claim {self.claim_id} ← source {self.source_id} ({self.origin})"
+
+
 class Stance(models.TextChoices):
     SUPPORTS = "supports", "supports"
     REFUTES = "refutes", "refutes"

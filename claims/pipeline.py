@@ -1,8 +1,9 @@
 """The article pipeline: fetch → extract → split → score → claims.
 
 Each step is a plain function on an article id, safe to run twice: a retried or redelivered task finds
-the work done (or the unique constraints refuse duplicates) and changes nothing twice. Celery tasks in
-`claims.tasks` call these; `manage.py ingest --wait` calls them in-process.
+the work done (or the unique constraints refuse duplicates) and changes nothing twice. The Celery
+tasks in `claims.tasks` call these, on a worker or, for `manage.py ingest --wait`, eagerly in the
+command's own process (factcheck/queueing.py): one path either way.
 """
 
 from collections.abc import Iterator
@@ -13,18 +14,26 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from factcheck.queueing import enqueue
 from sources.extraction import ExtractedDocument, clean_pasted_text, detect_language, extract_html
 from sources.models import Source
 from sources.quantities import extract_dates, extract_entities, extract_quantities
 from sources.sentences import split_sentences
 from sources.services import SourceError, source_fetch, source_get_or_create
-from sources.tasks import fetch_source, source_fetch_and_index
+from sources.tasks import fetch_source
 
 from .checkworthiness import CLAIM_THRESHOLD, score_sentences
 from .duplicates import claim_find_duplicates, claims_embed
 from .evidence import claim_find_evidence
-from .models import Article, Claim, ClaimEvent, Sentence
-from .services import article_fail, article_finish, article_set_status, claim_record_event, fingerprint
+from .models import Article, Claim, ClaimEvent, ClaimSource, Sentence
+from .services import (
+    article_fail,
+    article_finish,
+    article_set_status,
+    claim_record_event,
+    claims_link_sources,
+    fingerprint,
+)
 
 SCORED_LANGUAGES = {"en"}
 # Longer than any step may take (the hard time limit), so a crashed holder's lock expires.
@@ -115,7 +124,7 @@ def _max_chars() -> int:
     return settings.PIPELINE_MAX_TEXT_CHARS
 
 
-def article_analyse(article_id: int, *, inline: bool = False) -> None:
+def article_analyse(article_id: int) -> None:
     """Extract (for pasted text / HTML), split, score and create claims; mark the article done."""
     article = Article.objects.get(pk=article_id)
     if article.status in {Article.Status.DONE, Article.Status.FAILED}:
@@ -147,38 +156,36 @@ def article_analyse(article_id: int, *, inline: bool = False) -> None:
         f"{article.sentences.count()} sentences scored; {created} new claims picked "
         f"(threshold {CLAIM_THRESHOLD:.2f}). Looking for evidence.",
     )
-    article_match(article, inline=inline)
+    article_match(article)
 
 
-def article_match(article: Article, *, inline: bool) -> None:
-    """Queue the article's own links as sources and look for evidence among stored passages.
+def article_match(article: Article) -> None:
+    """Look for evidence among stored passages now, and send the article's own links for fetching.
 
-    inline=True (`ingest --wait`) fetches the links in this process first; otherwise they go to the
-    fetch queue and each new snapshot brings its evidence to these claims when it is indexed.
+    Each claim is linked to the pages its article links to (ClaimSource), so whenever one of those
+    pages is indexed, on a worker or in `ingest --wait`, its passages are matched to these claims.
     """
     claims = list(article.claims.all())
-    links = article.outbound_links[: settings.PIPELINE_MAX_LINKS_PER_ARTICLE]
-    sources = [source_get_or_create(url=link, origin=Source.Origin.ARTICLE_LINK) for link in links]
-    hint = {"claim_ids": [claim.pk for claim in claims], "inline": inline}
-    if inline:
-        for source in sources:
-            source_fetch_and_index(source.pk, hint=hint)
-    else:
-        for source in sources:
-            transaction.on_commit(lambda pk=source.pk: fetch_source.delay(pk, hint))
+    links = [link for link in article.outbound_links if link != article.url]
+    sources = [
+        source_get_or_create(url=link, origin=Source.Origin.ARTICLE_LINK)
+        for link in links[: settings.PIPELINE_MAX_LINKS_PER_ARTICLE]
+    ]
     found = 0
-    # Database work only from here (the links were fetched above, outside any transaction):
+    # Database work only (the links are fetched by their own tasks, outside any transaction):
     # one commit for all claims instead of one per statement.
     with transaction.atomic():
+        claims_link_sources(
+            claims=claims, sources=sources, origin=ClaimSource.Origin.ARTICLE_LINK, label="pipeline"
+        )
         vectors = claims_embed(claims)
         for claim in claims:
             found += claim_find_evidence(claim, vector=vectors.get(claim.pk)).created
             claim_find_duplicates(claim, vector=vectors.get(claim.pk))
-    article_finish(
-        article,
-        f"{found} evidence passages found; {len(sources)} linked sources "
-        + ("fetched." if inline else "queued for fetching."),
-    )
+    linked = f"; {len(sources)} linked pages sent for reading, their evidence follows." if sources else "."
+    article_finish(article, f"{found} evidence passages found among stored sources{linked}")
+    for source in sources:
+        enqueue(fetch_source, source.pk)
 
 
 @transaction.atomic
@@ -256,13 +263,3 @@ def claim_from_sentence(sentence: Sentence, *, promoted_by=None) -> tuple[Claim,
             note="promoted by a reviewer" if promoted_by else "picked by the check-worthiness scorer",
         )
     return claim, created
-
-
-def run_pipeline_inline(article_id: int) -> Article:
-    """Every step in this process, no worker needed (`manage.py ingest --wait`)."""
-    try:
-        if article_fetch(article_id):
-            article_analyse(article_id, inline=True)
-    except SourceError as exc:
-        article_fail(Article.objects.get(pk=article_id), f"Could not fetch the article: {exc.message}")
-    return Article.objects.get(pk=article_id)

@@ -13,7 +13,6 @@ import re
 import unicodedata
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from sources.models import Snapshot, Source, SourceCheck
@@ -158,49 +157,11 @@ def claims_flag_gone_source(*, source_id: int, reason: str = "") -> list[int]:
     return flagged
 
 
-# --- signal receivers (connected in claims/apps.py): enqueue, or work now when inline ---------------
-
-
-def on_snapshot_changed(
-    sender: Any,
-    source_id: int,
-    old_snapshot_id: int | None,
-    new_snapshot_id: int,
-    inline: bool = False,
-    **kwargs: Any,
-) -> None:
-    from .tasks import match_snapshot, recheck_claims_for_change
-
-    if inline:
-        # `recheck --wait`: flag now, in the re-check's transaction; re-match once it has committed.
-        claims_recheck_changed_source(
-            source_id=source_id, old_snapshot_id=old_snapshot_id, new_snapshot_id=new_snapshot_id
-        )
-        transaction.on_commit(lambda: match_snapshot(new_snapshot_id))
-        return
-    transaction.on_commit(
-        lambda: recheck_claims_for_change.delay(source_id, old_snapshot_id, new_snapshot_id)
-    )
-
-
-def on_source_gone(
-    sender: Any, source_id: int, reason: str = "", inline: bool = False, **kwargs: Any
-) -> None:
-    from .tasks import flag_claims_on_gone_source
-
-    if inline:
-        claims_flag_gone_source(source_id=source_id, reason=reason)
-        return
-    transaction.on_commit(lambda: flag_claims_on_gone_source.delay(source_id, reason))
-
-
-def on_claim_changed(sender: Any, claim: Claim, kind: str, **kwargs: Any) -> None:
+def claim_sources_back_verdict(claim: Claim) -> int:
     """A verdict now rests on this claim's evidence: its sources move to the verdict cadence."""
-    if kind not in {"verdict_set", "verdict_changed"}:
-        return
     source_ids = list(
         Evidence.objects.filter(claim=claim, is_rejected=False)
         .values_list("snapshot__source_id", flat=True)
         .distinct()
     )
-    sources_mark_backing_verdict(source_ids)
+    return sources_mark_backing_verdict(source_ids)

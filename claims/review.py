@@ -13,11 +13,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from factcheck.queueing import enqueue
 from sources.models import Source
 from sources.services import source_get_or_create
 
-from .models import Claim, ClaimLink, Comment, Evidence, Sentence, Stance
-from .services import claim_record_event
+from .models import Claim, ClaimLink, ClaimSource, Comment, Evidence, Sentence, Stance
+from .services import claim_record_event, claims_link_sources
 from .signals import claim_changed
 
 EDITOR_GROUPS = {"editor", "admin"}
@@ -289,15 +290,23 @@ def claim_add_source(
     parts = urlsplit(url.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ReviewError("Enter a full web address starting with http:// or https://.")
-    origin = Source.Origin.REVIEWER if user is not None else Source.Origin.PARTNER
+    by_reviewer = user is not None
     with transaction.atomic():
-        source = source_get_or_create(url=url, origin=origin)
+        source = source_get_or_create(
+            url=url, origin=Source.Origin.REVIEWER if by_reviewer else Source.Origin.PARTNER
+        )
+        claims_link_sources(
+            claims=[claim],
+            sources=[source],
+            origin=ClaimSource.Origin.REVIEWER if by_reviewer else ClaimSource.Origin.PARTNER,
+            user=user,
+            label=actor_label,
+        )
         claim_record_event(
             claim=claim, kind="source_added", actor=user, actor_label=actor_label,
             after={"source": source.pk, "url": source.url},
         )  # fmt: skip
-        hint = {"claim_ids": [claim.pk]}
-        transaction.on_commit(lambda: fetch_source.delay(source.pk, hint))
+        enqueue(fetch_source, source.pk)
     return source
 
 

@@ -5,13 +5,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import BigIntegerField, Count, F, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Greatest, Substr, TruncWeek
+from django.db.models.functions import Greatest, Substr, TruncWeek
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from .models import Article, Claim, ClaimEvent, ClaimLink, Comment, Evidence, Sentence
+from .models import Article, Claim, ClaimEvent, ClaimLink, ClaimSource, Comment, Evidence, Sentence
 
 
 def article_claims(article: Article):  # noqa: ANN201 - a QuerySet[Claim]
@@ -269,17 +269,18 @@ def claim_evidence(claim: Claim) -> list[Evidence]:
 
 
 def claim_sources(claim: Claim, evidence: list[Evidence]) -> list[SourceProgress]:
-    """Sources people added for this claim, with how much evidence each has brought so far."""
-    from sources.models import Source
+    """Sources people (or feeds) added for this claim, with how much evidence each brought so far.
 
-    added = ClaimEvent.objects.filter(claim=claim, kind="source_added").values(
-        source_id=Cast(KeyTextTransform("source", "after"), BigIntegerField())
-    )
+    The article's own links are left out: they are many, and they show as evidence when they bear."""
     per_source: dict[int, int] = {}
     for item in evidence:
         per_source[item.snapshot.source_id] = per_source.get(item.snapshot.source_id, 0) + 1
-    sources = Source.objects.filter(pk__in=Subquery(added)).order_by("-created_at")
-    return [SourceProgress(source, per_source.get(source.pk, 0)) for source in sources]
+    links = (
+        claim.source_links.exclude(origin=ClaimSource.Origin.ARTICLE_LINK)
+        .select_related("source")
+        .order_by("-added_at", "-id")
+    )
+    return [SourceProgress(link.source, per_source.get(link.source_id, 0)) for link in links]
 
 
 def claim_page(claim: Claim) -> ClaimPage:

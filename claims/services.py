@@ -9,7 +9,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Article, Claim, ClaimEvent
+from factcheck.queueing import enqueue
+
+from .models import Article, Claim, ClaimEvent, ClaimSource
 from .signals import article_processed
 
 
@@ -40,7 +42,6 @@ def article_submit(
     html: str = "",
     title: str = "",
     user: AbstractBaseUser | None = None,
-    enqueue: bool = True,
 ) -> Article:
     """Create an article from exactly one of url / html / text and queue its pipeline."""
     given = [name for name, value in (("url", url), ("html", html), ("text", text)) if value]
@@ -62,10 +63,9 @@ def article_submit(
         submitted_by=user if user is not None and user.is_authenticated else None,
         progress=[_progress_entry("queued", "Waiting for a worker.")],
     )
-    if enqueue:
-        from .tasks import process_article
+    from .tasks import process_article
 
-        transaction.on_commit(lambda: process_article.delay(article.pk))
+    enqueue(process_article, article.pk)
     return article
 
 
@@ -120,3 +120,25 @@ def claim_record_event(
         after=after or {},
         note=note,
     )
+
+
+def claims_link_sources(
+    *,
+    claims: list[Claim],
+    sources: list[Any],
+    origin: str,
+    user: AbstractBaseUser | None = None,
+    label: str = "",
+) -> int:
+    """Record that these sources should be read for these claims. Returns how many links are new.
+
+    One INSERT; a pair linked before (by anyone, with any origin) keeps its first origin.
+    """
+    rows = [
+        ClaimSource(claim=claim, source=source, origin=origin, added_by=user, added_by_label=label[:200])
+        for claim in claims
+        for source in sources
+    ]
+    # Sorted by (claim, source): concurrent inserts take their index locks in one order.
+    rows.sort(key=lambda row: (row.claim.pk, row.source.pk))
+    return len(ClaimSource.objects.bulk_create(rows, ignore_conflicts=True))

@@ -9,6 +9,7 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from factcheck.queueing import enqueue
 from sources.services import SourceError
 
 from . import pipeline
@@ -31,7 +32,7 @@ def fetch_article(self, article_id: int) -> None:
             return
         raise self.retry(exc=exc, countdown=min(300, 10 * 2**self.request.retries)) from exc
     if fetched:
-        analyse_article.delay(article_id)
+        enqueue(analyse_article, article_id)
 
 
 @shared_task(bind=True)
@@ -55,36 +56,19 @@ def process_article(article_id: int) -> None:
     """Entry point after submission: URL articles are fetched first, others analysed directly."""
     article = Article.objects.only("input_kind", "snapshot_id").get(pk=article_id)
     if article.input_kind == Article.InputKind.URL and not article.snapshot_id:
-        fetch_article.delay(article_id)
+        enqueue(fetch_article, article_id)
     else:
-        analyse_article.delay(article_id)
-
-
-# Claims that a new snapshot is matched against: open ones, and verdicts recent enough that a new
-# source contradicting them should reach a reviewer. Bounded so one snapshot costs bounded work.
-REMATCH_LIMIT = 200
-REMATCH_VERDICT_DAYS = 30
+        enqueue(analyse_article, article_id)
 
 
 @shared_task
-def match_snapshot(snapshot_id: int, claim_ids: list[int] | None = None) -> None:
-    """A new snapshot was indexed: look for evidence in it for the claims that could use it."""
-    from datetime import timedelta
+def match_snapshot(snapshot_id: int) -> int:
+    """A snapshot was indexed: look in it for evidence for the claims that could use it.
 
-    from django.db.models import Q
-    from django.utils import timezone
+    Returns how many evidence rows were added."""
+    from .evidence import snapshot_find_evidence
 
-    from .evidence import claim_find_evidence
-    from .models import Claim
-
-    recent = timezone.now() - timedelta(days=REMATCH_VERDICT_DAYS)
-    candidates = Claim.objects.filter(
-        Q(pk__in=claim_ids or [])
-        | Q(status__in=[Claim.Status.UNREVIEWED, Claim.Status.IN_REVIEW])
-        | Q(status__in=[Claim.Status.VERIFIED, Claim.Status.DISPUTED], reviewed_at__gte=recent)
-    ).order_by("-updated_at")[:REMATCH_LIMIT]
-    for claim in candidates:
-        claim_find_evidence(claim, snapshot_ids=[snapshot_id])
+    return snapshot_find_evidence(snapshot_id=snapshot_id)
 
 
 @shared_task
@@ -128,6 +112,6 @@ def requeue_stalled_articles() -> int:
         article_set_status(
             article, article.status, f"No progress for {STALLED_AFTER_MINUTES} minutes: queued again."
         )
-        process_article.delay(article.pk)
+        enqueue(process_article, article.pk)
         count += 1
     return count

@@ -17,10 +17,13 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from factcheck.queueing import enqueue
+
 from .fetching import FetchError
 from .models import Snapshot, Source, SourceCheck
 from .services import FETCH_CLAIM_TTL, SourceError, source_fetch
 from .signals import snapshot_changed, source_gone
+from .tasks import index_snapshot
 
 # Failures that say the page itself is gone rather than "not now": they count towards `gone`.
 GONE_STATUSES = frozenset({404, 410})
@@ -150,7 +153,7 @@ def _claim_one(source_id: int) -> datetime | None:
 # --- one re-check --------------------------------------------------------------------------------
 
 
-def source_recheck(source_id: int, *, claimed_at: str | None = None, inline: bool = False) -> RecheckResult:
+def source_recheck(source_id: int, *, claimed_at: str | None = None) -> RecheckResult:
     """Re-check one source. `claimed_at` is the stamp from `recheck_claim_due`; without it the
     source is claimed here. A stale stamp (the claim expired and someone re-claimed) does nothing."""
     if claimed_at is None:
@@ -167,7 +170,7 @@ def source_recheck(source_id: int, *, claimed_at: str | None = None, inline: boo
         outcome = source_fetch(source=source)
     except SourceError as exc:
         cause = exc.__cause__ if isinstance(exc.__cause__, FetchError) else None
-        return _record_error(source, exc.message, cause, inline=inline)
+        return _record_error(source, exc.message, cause)
     except BaseException:
         Source.objects.filter(pk=source_id, fetching_since=stamp).update(fetching_since=None)
         raise
@@ -176,7 +179,7 @@ def source_recheck(source_id: int, *, claimed_at: str | None = None, inline: boo
     # text reuses that older snapshot, and that is a change too.
     if snapshot is None or snapshot.pk == old_snapshot_id:
         return _record_unchanged(source, not_modified=snapshot is None or outcome.document is None)
-    return _record_change(source, old_snapshot_id, snapshot, inline=inline)
+    return _record_change(source, old_snapshot_id, snapshot)
 
 
 def _reschedule(source: Source, interval: timedelta, *, delay: timedelta | None = None) -> dict:
@@ -198,9 +201,7 @@ def _record_unchanged(source: Source, *, not_modified: bool) -> RecheckResult:
     return RecheckResult(source.pk, outcome, source.current_snapshot_id)
 
 
-def _record_change(
-    source: Source, old_snapshot_id: int | None, snapshot: Snapshot, *, inline: bool
-) -> RecheckResult:
+def _record_change(source: Source, old_snapshot_id: int | None, snapshot: Snapshot) -> RecheckResult:
     # Changed pages come back sooner: half the base interval, however far it had backed off.
     interval = max(base_interval(source) / 2, timedelta(hours=1))
     now = timezone.now()
@@ -218,30 +219,16 @@ def _record_change(
         Source.objects.filter(pk=source.pk).update(
             unchanged_checks=0, link_rot_count=0, last_changed_at=now, **_reschedule(source, interval)
         )
-        _index_new_snapshot(snapshot, inline=inline)
         snapshot_changed.send(
-            sender=Source,
-            source_id=source.pk,
-            old_snapshot_id=old_snapshot_id,
-            new_snapshot_id=snapshot.pk,
-            inline=inline,
+            sender=Source, source_id=source.pk, old_snapshot_id=old_snapshot_id, new_snapshot_id=snapshot.pk
         )
+        # New text goes through the normal indexing, whose signal re-matches claims (bounded); queued
+        # after the receivers' flagging, so claims are flagged against what the verdict rested on.
+        enqueue(index_snapshot, snapshot.pk)
     return RecheckResult(source.pk, SourceCheck.Outcome.CHANGED, snapshot.pk, message)
 
 
-def _index_new_snapshot(snapshot: Snapshot, *, inline: bool) -> None:
-    """New text goes through the normal indexing, whose signal re-matches open claims (bounded)."""
-    from .tasks import index_and_announce, index_snapshot
-
-    if inline:
-        # The claims side re-matches inline on `snapshot_changed`; "inline" keeps it from queueing.
-        index_and_announce(snapshot, hint={"inline": True})
-    else:
-        snapshot_id = snapshot.pk
-        transaction.on_commit(lambda: index_snapshot.delay(snapshot_id, {}))
-
-
-def _record_error(source: Source, message: str, cause: FetchError | None, *, inline: bool) -> RecheckResult:
+def _record_error(source: Source, message: str, cause: FetchError | None) -> RecheckResult:
     """Count link rot (404/410, DNS, permanent errors, long runs of transient ones) towards gone;
     back off on transient errors without counting them."""
     source.refresh_from_db()  # source_fetch already counted the failure and stored the message
@@ -275,7 +262,7 @@ def _record_error(source: Source, message: str, cause: FetchError | None, *, inl
             fields["status"] = Source.Status.GONE
         Source.objects.filter(pk=source.pk).update(unchanged_checks=0, link_rot_count=strikes, **fields)
         if gone:
-            source_gone.send(sender=Source, source_id=source.pk, reason=message, inline=inline)
+            source_gone.send(sender=Source, source_id=source.pk, reason=message)
     outcome = SourceCheck.Outcome.GONE if gone else SourceCheck.Outcome.ERROR
     return RecheckResult(source.pk, outcome, None, message)
 

@@ -5,7 +5,8 @@ Routing: `sources.tasks.fetch_*` → fetch; `sources.tasks.index_*` → nlp (set
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import transaction
+
+from factcheck.queueing import enqueue
 
 from .models import Snapshot, Source
 from .passages import snapshot_index
@@ -16,30 +17,16 @@ from .signals import snapshot_indexed
 FETCH_LOCK_SECONDS = 120
 
 
-def source_fetch_and_index(source_id: int, *, hint: dict | None = None) -> int | None:
-    """Fetch a source and index its snapshot in this process. Returns the snapshot id (or None).
-
-    Used inline by `ingest --wait`; the Celery path splits the two halves over two queues.
-    """
-    source = Source.objects.get(pk=source_id)
-    try:
-        outcome = source_fetch(source=source)
-    except SourceError:
-        return None
-    if outcome.snapshot is None:
-        return None
-    index_and_announce(outcome.snapshot, hint=hint)
-    return outcome.snapshot.pk
-
-
-def index_and_announce(snapshot: Snapshot, *, hint: dict | None = None) -> None:
-    snapshot_index(snapshot)
-    snapshot_indexed.send(sender=Snapshot, snapshot_id=snapshot.pk, hint=hint or {})
-
-
 @shared_task(bind=True, max_retries=3)
-def fetch_source(self, source_id: int, hint: dict | None = None) -> None:
-    # One fetch per source at a time across all workers; a duplicate delivery just returns.
+def fetch_source(self, source_id: int) -> None:
+    """Fetch a source, then index what it holds now.
+
+    The index step runs even when the text did not change: a claim linked to this source since the
+    last fetch (another article linking the same page, a reviewer adding it) must still be matched
+    against it, and indexing an already indexed snapshot costs one query before the announcement.
+    """
+    # One fetch per source at a time across all workers; a duplicate delivery just returns (the
+    # holder's index step matches every claim linked by then).
     lock = f"fetch:source:{source_id}"
     if not cache.add(lock, 1, timeout=FETCH_LOCK_SECONDS):
         return
@@ -52,14 +39,15 @@ def fetch_source(self, source_id: int, hint: dict | None = None) -> None:
         return
     finally:
         cache.delete(lock)
-    if outcome.snapshot is not None and outcome.changed:
-        snapshot_id = outcome.snapshot.pk
-        transaction.on_commit(lambda: index_snapshot.delay(snapshot_id, hint))
+    if outcome.snapshot is not None:
+        enqueue(index_snapshot, outcome.snapshot.pk)
 
 
 @shared_task
-def index_snapshot(snapshot_id: int, hint: dict | None = None) -> None:
-    index_and_announce(Snapshot.objects.get(pk=snapshot_id), hint=hint)
+def index_snapshot(snapshot_id: int) -> None:
+    """Cut and index a snapshot's passages (idempotent), then announce it so claims are matched."""
+    snapshot_index(Snapshot.objects.get(pk=snapshot_id))
+    snapshot_indexed.send(sender=Snapshot, snapshot_id=snapshot_id)
 
 
 # --- scheduled re-checks and feeds (beat entry points select on nlp; the fetching runs on `fetch`) ---

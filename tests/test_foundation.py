@@ -120,7 +120,7 @@ def test_it_runs_a_submitted_article_on_a_real_worker(celery_worker, reviewer):
 def test_it_creates_no_duplicate_claims_when_the_pipeline_runs_twice(reviewer):
     from claims import pipeline
 
-    article = article_submit(text=ARTICLE_TEXT, user=reviewer, enqueue=False)
+    article = article_submit(text=ARTICLE_TEXT, user=reviewer)
     pipeline.article_analyse(article.pk)
     first = set(Claim.objects.filter(article=article).values_list("id", flat=True))
     # A redelivered task after the article was reset mid-way must not duplicate anything.
@@ -131,18 +131,20 @@ def test_it_creates_no_duplicate_claims_when_the_pipeline_runs_twice(reviewer):
 
 
 @pytest.mark.django_db
-def test_it_requeues_an_article_whose_task_was_lost(reviewer):
+def test_it_requeues_an_article_whose_task_was_lost(reviewer, django_capture_on_commit_callbacks):
     from datetime import timedelta
 
     from django.utils import timezone
 
     from claims.tasks import requeue_stalled_articles
 
-    lost = article_submit(text=ARTICLE_TEXT, user=reviewer, enqueue=False)  # its message never sent
-    fresh = article_submit(text=ARTICLE_TEXT + " Again.", user=reviewer, enqueue=False)
+    # Both queue their task on commit, which never comes inside the test's transaction: lost.
+    lost = article_submit(text=ARTICLE_TEXT, user=reviewer)
+    fresh = article_submit(text=ARTICLE_TEXT + " Again.", user=reviewer)
     Article.objects.filter(pk=lost.pk).update(updated_at=timezone.now() - timedelta(minutes=30))
 
-    assert requeue_stalled_articles() == 1  # Celery runs eagerly in unit tests
+    with django_capture_on_commit_callbacks(execute=True):  # Celery runs eagerly in unit tests
+        assert requeue_stalled_articles() == 1
     lost.refresh_from_db()
     fresh.refresh_from_db()
     assert lost.status == Article.Status.DONE

@@ -44,7 +44,7 @@ def ingest_failure(*args: str) -> tuple[str, Article]:
     return str(raised.value), Article.objects.order_by("-pk").first()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_finds_the_factual_claims_of_the_seed_article_and_none_of_its_debris(shared_dir):
     result = ingest("--text-file", str(shared_dir / SEED))
 
@@ -65,7 +65,7 @@ def test_it_finds_the_factual_claims_of_the_seed_article_and_none_of_its_debris(
         assert article["text"][claim["start"] : claim["end"]] == claim["text"]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_ingests_a_url_served_by_a_local_server(local_server, local_fetching):
     local_server.route("/port", body=NEWS_HTML)
 
@@ -79,7 +79,7 @@ def test_it_ingests_a_url_served_by_a_local_server(local_server, local_fetching)
     assert "Privacy" not in result["article"]["text"]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_is_idempotent_when_the_pipeline_is_run_again(shared_dir):
     from claims.pipeline import article_analyse
 
@@ -87,11 +87,11 @@ def test_it_is_idempotent_when_the_pipeline_is_run_again(shared_dir):
     article_id = result["article"]["id"]
     before = Claim.objects.filter(article_id=article_id).count()
     Article.objects.filter(pk=article_id).update(status=Article.Status.SCORING)
-    article_analyse(article_id, inline=True)
+    article_analyse(article_id)
     assert Claim.objects.filter(article_id=article_id).count() == before
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_refuses_empty_text(tmp_path):
     path = tmp_path / "empty.txt"
     path.write_text("   \n\n  \t ")
@@ -100,7 +100,7 @@ def test_it_refuses_empty_text(tmp_path):
     assert not Article.objects.exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_refuses_a_binary_file(tmp_path):
     path = tmp_path / "image.txt"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
@@ -108,7 +108,7 @@ def test_it_refuses_a_binary_file(tmp_path):
         call_command("ingest", "--text-file", str(path), "--wait", stdout=io.StringIO())
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_reads_non_utf8_text_in_its_own_encoding(tmp_path):
     path = tmp_path / "latin1.txt"
     text = (
@@ -121,7 +121,7 @@ def test_it_reads_non_utf8_text_in_its_own_encoding(tmp_path):
     assert result["claims"]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_stores_a_clear_error_for_a_404(local_server, local_fetching):
     local_server.route("/gone", status=404, body="not here")
     message, article = ingest_failure("--url", local_server.url("/gone"))
@@ -130,7 +130,7 @@ def test_it_stores_a_clear_error_for_a_404(local_server, local_fetching):
     assert article.error in message
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_refuses_a_private_address(settings):
     settings.FETCH_ALLOWED_PRIVATE_HOSTS = []
     _, article = ingest_failure("--url", "http://127.0.0.1:9/admin")
@@ -138,14 +138,14 @@ def test_it_refuses_a_private_address(settings):
     assert "private" in article.error.lower() or "loopback" in article.error.lower()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_stores_a_clear_error_for_unsupported_content(local_server, local_fetching):
     local_server.route("/photo", body=b"\x89PNG\r\n\x1a\n" + bytes(2000), content_type="image/png")
     _, article = ingest_failure("--url", local_server.url("/photo"))
     assert "image/png" in article.error
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_refuses_a_page_over_the_size_cap(local_server, local_fetching):
     local_fetching.FETCH_MAX_BYTES = 50_000
     local_server.route("/huge", body="<p>" + "word " * 40_000 + "</p>")
@@ -153,7 +153,7 @@ def test_it_refuses_a_page_over_the_size_cap(local_server, local_fetching):
     assert "larger than 50,000 bytes" in article.error
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_refuses_a_gzip_bomb(local_server, local_fetching):
     bomb = gzip.compress(b"<p>" + b"A" * 30_000_000)
     local_server.route("/bomb", body=bomb, headers={"Content-Encoding": "gzip"})
@@ -162,7 +162,7 @@ def test_it_refuses_a_gzip_bomb(local_server, local_fetching):
     assert "larger than" in article.error
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_stores_a_clear_error_on_a_timeout(local_server, local_fetching):
     local_fetching.FETCH_READ_TIMEOUT = 0.3
     local_server.route("/slow", body=NEWS_HTML, delay=2.0)
@@ -170,7 +170,7 @@ def test_it_stores_a_clear_error_on_a_timeout(local_server, local_fetching):
     assert "time" in article.error.lower()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_keeps_a_non_english_page_and_says_scoring_is_english_only(local_server, local_fetching):
     html = (
         "<html lang='fr'><head><title>Le port de Brest</title></head><body><article>"
@@ -187,7 +187,7 @@ def test_it_keeps_a_non_english_page_and_says_scoring_is_english_only(local_serv
     assert result["claims"] == []
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # `ingest --wait` commits, as it does in use
 def test_it_fails_an_html_page_with_no_text(tmp_path):
     path = tmp_path / "empty.html"
     path.write_text("<html><head><title>x</title><script>var a = 1;</script></head><body> </body></html>")

@@ -19,7 +19,7 @@ from sources.models import Passage, Snapshot, Source, SourceCheck
 from sources.recheck import recheck_claim_due, source_recheck
 from sources.selectors import source_check_history
 from sources.services import source_get_or_create
-from sources.tasks import recheck_due, source_fetch_and_index
+from sources.tasks import fetch_source, recheck_due
 from tests.conftest import wait_for
 from tests.factories import make_article, make_claim
 from tests.httpserver import Reply, Request
@@ -75,9 +75,14 @@ def _local_fetching(settings) -> None:  # noqa: ANN001
 
 
 def fetched_source(site: Site) -> Source:
+    from django.test import TestCase
+
     source = source_get_or_create(url=site.url)
-    assert source_fetch_and_index(source.pk, hint={"inline": True}) is not None
+    # The worker's task (eager in unit tests), and the indexing it queues on commit.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        fetch_source.delay(source.pk)
     source.refresh_from_db()
+    assert Passage.objects.filter(snapshot=source.current_snapshot).exists()
     return source
 
 
@@ -158,7 +163,10 @@ def test_it_flags_a_verified_claim_when_its_passage_changes(
     assert event.after["new_snapshot"] == result.snapshot_id
     assert "12,300" in event.after["passages"][0]["closest"]
     # The verdict's record is untouched: the evidence still points at the snapshot the reviewer saw.
-    assert Evidence.objects.get(claim=changed).snapshot_id == old_snapshot
+    assert Evidence.objects.get(claim=changed, is_confirmed=True).snapshot_id == old_snapshot
+    # ...and the new text is matched too: the changed figure is put before the reviewer beside it.
+    new_evidence = Evidence.objects.filter(claim=changed, snapshot_id=result.snapshot_id)
+    assert any("12,300" in evidence.passage.text for evidence in new_evidence)
     check = SourceCheck.objects.get(source=source)
     assert (check.outcome, check.snapshot_id) == ("changed", result.snapshot_id)
     assert Passage.objects.filter(snapshot_id=result.snapshot_id).exists(), "new text is indexed"
@@ -295,7 +303,7 @@ def test_it_puts_a_verdicts_sources_on_the_daily_cadence(db, local_server, revie
     assert source.check_interval == timedelta(days=2)
 
 
-def test_it_rechecks_due_sources_from_the_command(db, local_server) -> None:  # noqa: ANN001
+def test_it_rechecks_due_sources_from_the_command(transactional_db, local_server) -> None:  # noqa: ANN001
     site = Site(local_server, "/report", page(REMOVALS, FERRY))
     source = fetched_source(site)
     claim = verified_claim_on(source, "2.1 million", "The ferry carried 2.1 million passengers.")

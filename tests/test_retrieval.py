@@ -158,7 +158,7 @@ def local_fetching(settings):
     return settings
 
 
-def test_it_follows_an_articles_links_to_evidence(db, local_server, local_fetching):
+def test_it_follows_an_articles_links_to_evidence(transactional_db, local_server, local_fetching):
     local_server.route("/report", body=f"<html><body><article><p>{BORDER_REPORT}</p></article></body></html>")
     local_server.route(
         "/story",
@@ -218,7 +218,7 @@ def test_it_refuses_a_private_source(db, settings):
     assert source.status == Source.Status.BLOCKED
 
 
-def test_it_suggests_stances_from_an_articles_own_sources(db, local_server, local_fetching):
+def test_it_suggests_stances_from_an_articles_own_sources(transactional_db, local_server, local_fetching):
     """The evidence issue's acceptance case: a local article whose links point to local sources."""
     local_server.route(
         "/agrees",

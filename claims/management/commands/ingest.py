@@ -1,15 +1,16 @@
 """`manage.py ingest (--url URL | --file FILE.html | --text-file FILE.txt) [--title T] [--wait] [--json]`."""
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from claims.models import Article
-from claims.pipeline import run_pipeline_inline
 from claims.selectors import article_as_dict
 from claims.services import SubmissionError, article_submit
+from factcheck.queueing import tasks_run_here
 
 
 class Command(BaseCommand):
@@ -27,22 +28,17 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         html = _read(options["file"]) if options["file"] else ""
         text = _read(options["text_file"]) if options["text_file"] else ""
+        # With --wait the tasks a worker would run (fetch, analyse, the linked pages, matching) run
+        # here, sent the same way, one after another; without it they go to the workers.
+        runner = tasks_run_here() if options["wait"] else nullcontext()
         try:
-            with transaction.atomic():
+            with runner, transaction.atomic():
                 article = article_submit(
-                    url=options["url"] or "",
-                    html=html,
-                    text=text,
-                    title=options["title"],
-                    enqueue=not options["wait"],
+                    url=options["url"] or "", html=html, text=text, title=options["title"]
                 )
         except SubmissionError as exc:
             raise CommandError(str(exc)) from exc
-
-        if options["wait"]:
-            article = run_pipeline_inline(article.pk)
-        else:
-            article = Article.objects.get(pk=article.pk)
+        article = Article.objects.get(pk=article.pk)
 
         if options["json"]:
             self.stdout.write(json.dumps(article_as_dict(article), ensure_ascii=False, indent=2))

@@ -1,8 +1,8 @@
 """`manage.py recheck [--due | --source ID] [--wait] [--limit N]`: re-check sources now.
 
-Without --wait the work is queued for the workers (as the beat schedule does); with --wait every
-fetch, comparison and claim flagging runs in this process, no worker needed, with a progress bar
-on stderr.
+Without --wait the work is queued for the workers (as the beat schedule does); with --wait the same
+tasks (fetch, compare, index, flag claims, re-match) run in this process, no worker needed, with a
+progress bar on stderr.
 """
 
 import time
@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from django.utils import timezone
 
+from factcheck.queueing import tasks_run_here
 from sources.models import Source
 from sources.recheck import RecheckResult, recheck_claim_due, source_recheck
 
@@ -46,15 +47,19 @@ class Command(BaseCommand):
                 queued = recheck_due(options["limit"])
                 self.stdout.write(f"Queued {queued} due source(s) for re-checking.")
             return
+        with tasks_run_here():
+            self._run_here(source_id, options["limit"])
+
+    def _run_here(self, source_id: int | None, limit: int | None) -> None:
         if source_id is not None:
-            result = source_recheck(source_id, inline=True)
+            result = source_recheck(source_id)
             self._print_result(result)
             if result.outcome == "skipped":
                 raise CommandError(
                     f"Source {source_id} is being checked by a worker right now; try again soon."
                 )
             return
-        self._run_due(options["limit"] or int(getattr(settings, "RECHECK_MAX_PER_RUN", 500)))
+        self._run_due(limit or int(getattr(settings, "RECHECK_MAX_PER_RUN", 500)))
 
     def _run_due(self, limit: int) -> None:
         now = timezone.now()
@@ -75,7 +80,7 @@ class Command(BaseCommand):
             if not batch:
                 break
             for claimed_id, stamp in batch:
-                result = source_recheck(claimed_id, claimed_at=stamp, inline=True)
+                result = source_recheck(claimed_id, claimed_at=stamp)
                 counts[result.outcome] += 1
                 done += 1
                 self.stderr.write(_progress(done, max(total, done), counts), ending="")
