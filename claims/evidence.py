@@ -123,6 +123,7 @@ def snapshot_find_evidence(*, snapshot_id: int) -> int:
         added += created
         if created and source.origin == Source.Origin.FEED:
             found_by_feed.append(claim)
+    ClaimSource.objects.filter(source=source, claim__in=linked).update(matched_at=timezone.now())
     # A feed item that bears on a claim becomes one of its sources: re-checks and the claim page
     # then treat it like a source someone added.
     ClaimSource.objects.bulk_create(

@@ -212,6 +212,9 @@ class ClaimSource(models.Model):
     # Who, when it was not a user: "pipeline", "partner:<name>", "feed".
     added_by_label = models.CharField(max_length=200, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
+    # When a snapshot of the source was last matched against the claim: until then the claim page
+    # shows the source as still on its way.
+    matched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -231,10 +231,14 @@ def claim_for_page(pk: int) -> Claim:
 class SourceProgress:
     source: Any  # sources.Source
     evidence_count: int
+    matched: bool  # its passages have been matched against this claim
 
     @property
     def pending(self) -> bool:
-        return self.source.status == "new" or self.source.fetching_since is not None
+        """Still on its way: not fetched yet, being fetched, or fetched and not yet matched."""
+        if self.source.status == "new" or self.source.fetching_since is not None:
+            return True
+        return self.source.status in {"ok", "unchanged"} and not self.matched
 
 
 @dataclass(frozen=True)
@@ -280,7 +284,10 @@ def claim_sources(claim: Claim, evidence: list[Evidence]) -> list[SourceProgress
         .select_related("source")
         .order_by("-added_at", "-id")
     )
-    return [SourceProgress(link.source, per_source.get(link.source_id, 0)) for link in links]
+    return [
+        SourceProgress(link.source, per_source.get(link.source_id, 0), link.matched_at is not None)
+        for link in links
+    ]
 
 
 def claim_page(claim: Claim) -> ClaimPage:

@@ -5,6 +5,7 @@ consuming from the real Redis broker and writing to the test database.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from django.conf import settings
 
 from factcheck.celery import app as celery_app
 
-pytest_plugins = ["tests.httpserver"]
+pytest_plugins = ["tests.httpserver", "tests.browser"]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = BASE_DIR.parent / "shared"
@@ -95,32 +96,38 @@ test_database_url.__test__ = False  # a helper, not a test
 
 @pytest.fixture
 def celery_worker(transactional_db, settings) -> Iterator[subprocess.Popen]:  # noqa: ANN001
-    """A real `celery worker` process on the real Redis broker, writing to the test database."""
+    """A real `celery worker` process as the Procfile runs it (prefork pool, two children, every
+    queue), on the real Redis broker, writing to the test database."""
     env = dict(os.environ, DATABASE_URL=test_database_url(), FETCH_DOMAIN_MIN_INTERVAL="0")
     env["FETCH_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1"
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     celery_app.control.purge()
     worker = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "factcheck", "worker",
-            "--queues", "fetch,nlp,default", "--pool", "solo", "--loglevel", "WARNING",
-            "--hostname", f"test-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
+            "--queues", "fetch,nlp,default", "--pool", "prefork", "--concurrency", "2",
+            "--loglevel", "WARNING", "--hostname", f"test-{os.getpid()}@%h",
+            "--without-gossip", "--without-mingle",
         ],
         env=env,
         cwd=BASE_DIR,
+        start_new_session=True,  # its own process group: a kill reaches the pool's children too
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not celery_app.control.ping(timeout=0.5):
         if worker.poll() is not None or time.monotonic() > deadline:
-            worker.kill()
+            os.killpg(worker.pid, signal.SIGKILL)
             pytest.fail("The Celery worker did not start (is Redis reachable?).")
     try:
         yield worker
     finally:
-        worker.terminate()
+        worker.terminate()  # warm shutdown: the children finish their task, then exit
         try:
-            worker.wait(timeout=20)
+            worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            worker.kill()
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        celery_app.control.purge()  # nothing of this test is left for the next one's worker
 
 
 def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.2) -> bool:  # noqa: ANN001

@@ -12,6 +12,9 @@ assert on what the client sent and when. `local_tls_server` is the same over htt
 self-signed certificate no trust store knows, for testing that certificates are verified.
 """
 
+import hashlib
+import hmac
+import json
 import shutil
 import ssl
 import subprocess
@@ -202,3 +205,34 @@ def local_tls_server(tmp_path: Path) -> Iterator[LocalServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def receiver(local_server, settings):  # noqa: ANN001, ANN201
+    """A partner's webhook endpoint: the local HTTP server, taught to take POSTs; every request
+    (headers, body) is kept in `received`; `/hook` answers 200."""
+    settings.FETCH_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    settings.FETCH_DOMAIN_MIN_INTERVAL = 0
+    received: list[tuple[dict[str, str], bytes]] = []
+    lock = threading.Lock()
+
+    def do_POST(handler) -> None:  # noqa: ANN001, N802 - the name http.server looks for
+        body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
+        with lock:
+            received.append(({k.lower(): v for k, v in handler.headers.items()}, body))
+        local_server._answer(handler)
+
+    local_server._server.RequestHandlerClass.do_POST = do_POST
+    local_server.received = received
+    local_server.route("/hook", body="ok", content_type="text/plain")
+    return local_server
+
+
+def verify_signature(secret: str, header: str, body: bytes, *, tolerance: int = 300) -> dict:
+    """What a partner's receiver does: check the timestamp is fresh and the HMAC matches."""
+    fields = dict(part.split("=", 1) for part in header.split(","))
+    timestamp = int(fields["t"])
+    assert abs(time.time() - timestamp) < tolerance, "stale timestamp: a replay"
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(expected, fields["v1"]), "bad signature"
+    return json.loads(body)

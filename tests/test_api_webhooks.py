@@ -1,11 +1,5 @@
 """Webhooks: registered through the API, written to the outbox with the change, signed, retried."""
 
-import hashlib
-import hmac
-import json
-import threading
-import time
-
 import pytest
 from django.db import transaction
 
@@ -17,39 +11,9 @@ from partners.models import Webhook, WebhookDelivery
 from partners.webhooks import delivery_attempt
 from tests.conftest import wait_for
 from tests.factories import auth, make_article, make_claim, make_partner, submitted_by
-from tests.httpserver import Reply
+from tests.httpserver import Reply, verify_signature
 
 ALL_EVENTS = ["article.processed", "claim.verdict_set", "claim.verdict_changed", "claim.needs_recheck"]
-
-
-@pytest.fixture
-def receiver(local_server, settings):  # noqa: ANN001, ANN201
-    """The local HTTP server, taught to take POSTs; every request body is kept in `received`."""
-    settings.FETCH_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
-    settings.FETCH_DOMAIN_MIN_INTERVAL = 0
-    received: list[tuple[dict[str, str], bytes]] = []
-    lock = threading.Lock()
-
-    def do_POST(handler) -> None:  # noqa: ANN001, N802 - the name http.server looks for
-        body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
-        with lock:
-            received.append(({k.lower(): v for k, v in handler.headers.items()}, body))
-        local_server._answer(handler)
-
-    local_server._server.RequestHandlerClass.do_POST = do_POST
-    local_server.received = received
-    local_server.route("/hook", body="ok", content_type="text/plain")
-    return local_server
-
-
-def verify_signature(secret: str, header: str, body: bytes, *, tolerance: int = 300) -> dict:
-    """What a partner's receiver does: check the timestamp is fresh and the HMAC matches."""
-    fields = dict(part.split("=", 1) for part in header.split(","))
-    timestamp = int(fields["t"])
-    assert abs(time.time() - timestamp) < tolerance, "stale timestamp: a replay"
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(expected, fields["v1"]), "bad signature"
-    return json.loads(body)
 
 
 def _register(client, key: str, url: str, events=ALL_EVENTS, own_only: bool = True):  # noqa: ANN001, ANN201

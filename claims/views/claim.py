@@ -65,7 +65,13 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def claim_sources(request: HttpRequest, pk: int) -> HttpResponse:
     """The sources added for a claim with their fetch progress; htmx polls it while any is pending."""
     claim = get_claim_for_user(request, pk)
-    return render(request, "claims/_claim_sources.html", {"claim": claim, "page": claim_page(claim)})
+    page = claim_page(claim)
+    response = render(request, "claims/_claim_sources.html", {"claim": claim, "page": page})
+    if request.headers.get("HX-Request") and not page.sources_pending:
+        # The page polled because a source was on its way and now none is: reload it, so the
+        # evidence those sources brought appears without the reviewer doing anything.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required

@@ -1,0 +1,256 @@
+"""The users' journeys through the running system: the web app served over HTTP, a real Celery worker
+(prefork, as the Procfile runs it) on the real Redis broker, pages served by a local HTTP server.
+
+Each test does what a partner or a reviewer does, from the outside (the REST API with a key, the UI in
+Chromium), and waits for what that person would see: evidence on the claim, a flag, a webhook. None
+of them calls a task or a pipeline function itself.
+"""
+
+import pytest
+import requests
+from django.urls import reverse
+
+from claims.models import Article, Claim, ClaimSource, Evidence
+from claims.review import claim_set_verdict
+from partners.models import WebhookDelivery
+from sources.models import Feed, Source
+
+from .conftest import wait_for
+from .factories import make_article, make_claim, make_partner, submitted_by
+from .httpserver import verify_signature
+
+pytestmark = pytest.mark.integration
+
+# Generous: the worker's children load the embedding model on their first task, and CI has two cores.
+WORKER_TIMEOUT = 120
+
+
+def page(title: str, *paragraphs: str) -> str:
+    body = "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+    return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article></body></html>"  # noqa: E501
+
+
+AUDIT = page(
+    "Audit office: capital projects 2024",
+    "The Harbour City water treatment plant cost $295 million, against an estimate of $240 million "
+    "made in 2021, the audit office found.",
+    "The overrun came from the river intake works, which were redesigned twice.",
+)
+RIDERSHIP = page(
+    "Transit agency annual ridership report",
+    "Harbour City buses carried 41 million trips in 2024, the transit agency's ridership report shows, "
+    "up from 37 million trips in 2023.",
+    "Weekend service was extended on six routes.",
+)
+
+
+class Api:
+    """A partner newsroom's client: its key on every request, against the live web server."""
+
+    def __init__(self, base_url: str, key: str) -> None:
+        self.base = base_url.rstrip("/") + "/api/v1"
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Api-Key {key}"
+
+    def get(self, path: str) -> dict:
+        response = self.session.get(self.base + path, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def post(self, path: str, body: dict, *, expect: int) -> dict:
+        response = self.session.post(self.base + path, json=body, timeout=30)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+
+def evidence_urls(api: Api, claim_id: int) -> set[str]:
+    return {item["source_url"] for item in api.get(f"/claims/{claim_id}/")["evidence"]}
+
+
+def wait_for_evidence_from(api: Api, claim_id: int, url: str) -> dict:
+    """The claim as the partner sees it, once it has evidence from `url` (fails after the timeout)."""
+    assert wait_for(lambda: url in evidence_urls(api, claim_id), timeout=WORKER_TIMEOUT, interval=0.5), (
+        f"no evidence from {url} reached claim {claim_id}: {api.get(f'/claims/{claim_id}/')}"
+    )
+    return api.get(f"/claims/{claim_id}/")
+
+
+def registered_webhook(api: Api, url: str, events: list[str]) -> str:
+    return api.post("/webhooks/", {"url": url, "events": events}, expect=201)["secret"]
+
+
+def delivered(receiver, event: str) -> list[dict]:  # noqa: ANN001
+    """The webhook bodies of this event type the partner's endpoint has received so far."""
+    return [
+        {"headers": headers, "body": body}
+        for headers, body in list(receiver.received)
+        if headers.get("x-factcheck-event") == event
+    ]
+
+
+def test_a_partner_submits_a_url_and_its_linked_pages_become_evidence(
+    live_server, celery_worker, local_server, settings
+):
+    settings.FETCH_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    local_server.route("/audit", body=AUDIT)
+    local_server.route("/ridership", body=RIDERSHIP)
+    local_server.route(
+        "/story",
+        body=page(
+            "Harbour City water plant opens",
+            "The Harbour City water authority opened a treatment plant on Monday that can process "
+            "120 million litres a day, according to the authority's chief engineer.",
+            "The plant cost $310 million, up from an estimate of $240 million in 2021, the city's "
+            f"auditor said in <a href='{local_server.url('/audit')}'>a report</a> published last week.",
+            "Bus ridership in Harbour City rose to 41 million trips in 2024, according to the "
+            f"<a href='{local_server.url('/ridership')}'>transit agency</a>.",
+        ),
+    )
+    _, key = make_partner()
+    api = Api(live_server.url, key)
+
+    accepted = api.post("/articles/", {"url": local_server.url("/story")}, expect=202)
+
+    article_id = accepted["id"]
+    assert wait_for(
+        lambda: api.get(f"/articles/{article_id}/")["status"] in {"done", "failed"}, timeout=WORKER_TIMEOUT
+    )
+    article = Article.objects.get(pk=article_id)
+    assert article.status == "done", article.error
+    cost = Claim.objects.get(article=article, text__contains="$310 million")
+    ridership = Claim.objects.get(article=article, text__contains="41 million trips")
+
+    cost_view = wait_for_evidence_from(api, cost.pk, local_server.url("/audit"))
+    ridership_view = wait_for_evidence_from(api, ridership.pk, local_server.url("/ridership"))
+
+    [audit_evidence] = [e for e in cost_view["evidence"] if e["source_url"] == local_server.url("/audit")]
+    assert "$295 million" in audit_evidence["passage"]
+    assert any("41 million trips" in e["passage"] for e in ridership_view["evidence"])
+    # Each page was fetched once, however many claims it was matched against.
+    assert local_server.hits["/audit"] == 1 and local_server.hits["/ridership"] == 1
+    assert ClaimSource.objects.filter(claim=cost, origin="article_link").count() == 2
+
+
+def test_a_partner_suggests_a_source_and_the_claim_gets_evidence_from_it(
+    live_server, celery_worker, local_server, settings
+):
+    settings.FETCH_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    local_server.route("/ridership", body=RIDERSHIP)
+    partner, key = make_partner()
+    claim = make_claim(
+        submitted_by(partner, make_article()),
+        "Bus ridership in Harbour City rose to 41 million trips in 2024.",
+    )
+    api = Api(live_server.url, key)
+    assert api.get(f"/claims/{claim.pk}/")["evidence"] == []
+
+    api.post(f"/claims/{claim.pk}/sources/", {"url": local_server.url("/ridership")}, expect=202)
+
+    view = wait_for_evidence_from(api, claim.pk, local_server.url("/ridership"))
+    [evidence] = view["evidence"]
+    assert "41 million trips in 2024" in evidence["passage"]
+    assert evidence["stance"] == "supports", evidence
+    link = ClaimSource.objects.get(claim=claim)
+    assert (link.origin, link.added_by_label) == ("partner", "partner:Harbour Gazette")
+
+
+def test_a_reviewer_adds_a_source_in_the_browser_then_a_verdict_reaches_the_partner(
+    live_server, celery_worker, local_server, receiver, sessions, reviewer
+):
+    local_server.route("/audit", body=AUDIT)
+    partner, key = make_partner()
+    api = Api(live_server.url, key)
+    secret = registered_webhook(api, receiver.url("/hook"), ["claim.verdict_set"])
+    claim = make_claim(
+        submitted_by(partner, make_article()),
+        "The Harbour City water plant cost $310 million, up from an estimate of $240 million in 2021.",
+    )
+    alice = sessions("alice")
+    page = alice.page
+    page.goto(reverse("claims:claim_detail", args=[claim.pk]))
+    assert page.locator("article.evidence").count() == 0
+
+    page.get_by_label("Source web address").fill(local_server.url("/audit"))
+    page.get_by_role("button", name="Fetch and match").click()
+
+    # The page polls the source's progress and reloads itself once the worker has matched it.
+    page.locator("article.evidence", has_text="$295 million").wait_for(timeout=WORKER_TIMEOUT * 1000)
+    assert Evidence.objects.filter(claim=claim, snapshot__source__url=local_server.url("/audit")).exists()
+    alice.shot("claim-source-added")
+
+    page.get_by_label("Disputed").check()
+    page.get_by_label("Rationale").fill("The audit office puts the cost at $295 million.")
+    page.get_by_role("button", name="Save verdict").click()
+    page.get_by_text("Marked disputed.").wait_for()
+
+    assert wait_for(lambda: delivered(receiver, "claim.verdict_set"), timeout=WORKER_TIMEOUT)
+    [hook] = delivered(receiver, "claim.verdict_set")
+    payload = verify_signature(secret, hook["headers"]["x-factcheck-signature"], hook["body"])
+    assert payload["data"]["claim"]["id"] == claim.pk
+    assert payload["data"]["claim"]["status"] == "disputed"
+
+
+def test_a_changed_source_flags_the_verified_claim_and_tells_the_partner(
+    live_server, celery_worker, local_server, receiver, reviewer
+):
+    from django.core.management import call_command
+
+    local_server.route("/ridership", body=RIDERSHIP)
+    partner, key = make_partner()
+    api = Api(live_server.url, key)
+    secret = registered_webhook(api, receiver.url("/hook"), ["claim.needs_recheck"])
+    claim = make_claim(
+        submitted_by(partner, make_article()),
+        "Bus ridership in Harbour City rose to 41 million trips in 2024.",
+    )
+    api.post(f"/claims/{claim.pk}/sources/", {"url": local_server.url("/ridership")}, expect=202)
+    wait_for_evidence_from(api, claim.pk, local_server.url("/ridership"))
+    claim_set_verdict(
+        claim=claim, user=reviewer, status="verified", rationale="The agency's report.", expected_version=1
+    )
+    source = Source.objects.get(url=local_server.url("/ridership"))
+
+    local_server.route(
+        "/ridership", body=RIDERSHIP.replace("41 million trips in 2024", "29 million trips in 2024")
+    )
+    call_command("recheck", "--source", str(source.pk))  # no --wait: the worker does it
+
+    assert wait_for(lambda: Claim.objects.get(pk=claim.pk).needs_recheck, timeout=WORKER_TIMEOUT)
+    claim.refresh_from_db()
+    assert claim.status == "verified" and local_server.url("/ridership") in claim.recheck_reason
+    assert wait_for(lambda: delivered(receiver, "claim.needs_recheck"), timeout=WORKER_TIMEOUT)
+    [hook] = delivered(receiver, "claim.needs_recheck")
+    payload = verify_signature(secret, hook["headers"]["x-factcheck-signature"], hook["body"])
+    assert payload["data"]["claim"]["id"] == claim.pk
+    assert WebhookDelivery.objects.get(event="claim.needs_recheck").status == "delivered"
+
+
+def test_a_reference_feed_item_becomes_evidence_for_an_open_claim(
+    live_server, celery_worker, local_server, settings
+):
+    from sources.tasks import crawl_feeds
+
+    settings.FETCH_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    local_server.route("/releases/ridership-2024", body=RIDERSHIP)
+    local_server.route(
+        "/feed.xml",
+        content_type="application/rss+xml",
+        body=(
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Transit releases'
+            f"</title><item><title>Ridership 2024</title><link>{local_server.url('/releases/ridership-2024')}"
+            "</link></item></channel></rss>"
+        ),
+    )
+    partner, key = make_partner()
+    claim = make_claim(
+        submitted_by(partner, make_article()),
+        "Bus ridership in Harbour City rose to 41 million trips in 2024.",
+    )
+    Feed.objects.create(url=local_server.url("/feed.xml"))
+
+    crawl_feeds.delay()  # what beat sends on its schedule
+
+    item_url = local_server.url("/releases/ridership-2024")
+    view = wait_for_evidence_from(Api(live_server.url, key), claim.pk, item_url)
+    assert any("41 million trips" in e["passage"] for e in view["evidence"])
+    assert ClaimSource.objects.filter(claim=claim, source__url=item_url, origin="feed").exists()
