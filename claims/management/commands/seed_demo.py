@@ -1,17 +1,21 @@
 """Create the demo reviewer and load the project's own demo article (idempotent)."""
 
+import os
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from claims.models import Article
 from claims.services import article_submit
 
 DEMO_USERNAME = "reviewer"
 DEMO_PASSWORD = "factcheck-demo"
+# A local demo's editor, who may also use the admin (/admin/: partners, keys, feeds, schedules).
+DEMO_ADMIN_USERNAME = "editor"
+DEMO_ADMIN_PASSWORD = "factcheck-demo-editor"
 DEMO_ARTICLE = Path(__file__).resolve().parents[2] / "demo" / "riverton_transit.txt"
 
 
@@ -19,6 +23,9 @@ class Command(BaseCommand):
     help = "Create the demo reviewer account and load the demo article (safe to run again)."
 
     def handle(self, *args, **options) -> None:
+        if os.environ.get("FACTCHECK_DEV", "").lower() not in {"1", "true", "yes"}:
+            # Its accounts have published passwords: never on a real deployment.
+            raise CommandError("seed_demo is for local demos only (FACTCHECK_DEV=true, as `make run` sets).")
         for name in ("reviewer", "editor"):
             Group.objects.get_or_create(name=name)
         user_model = get_user_model()
@@ -27,6 +34,13 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
             user.groups.add(Group.objects.get(name="reviewer"))
+        admin, created = user_model.objects.get_or_create(
+            username=DEMO_ADMIN_USERNAME, defaults={"is_staff": True, "is_superuser": True}
+        )
+        if created:
+            admin.set_password(DEMO_ADMIN_PASSWORD)
+            admin.save()
+            admin.groups.add(Group.objects.get(name="editor"))
 
         text = DEMO_ARTICLE.read_text(encoding="utf-8")
         demo = Article.objects.filter(submitted_body=text).first()
@@ -37,8 +51,14 @@ class Command(BaseCommand):
             # Its task was lost with the previous run's in-memory broker: queue it again
             # (the pipeline is idempotent, so a duplicate would change nothing).
             from claims.tasks import process_article
+            from factcheck.queueing import enqueue
 
-            process_article.delay(demo.pk)
+            enqueue(process_article, demo.pk)
 
         self.stdout.write(self.style.SUCCESS(f"Log in as '{DEMO_USERNAME}' with password '{DEMO_PASSWORD}'."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Editor and admin (/admin/): '{DEMO_ADMIN_USERNAME}' with password '{DEMO_ADMIN_PASSWORD}'."
+            )
+        )
         call_command("setup_schedules", stdout=self.stdout)  # beat's re-check and feed schedules
