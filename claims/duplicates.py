@@ -9,7 +9,7 @@ sentences ("Prices rose.") look alike without saying the same thing, nor when am
 from functools import lru_cache
 
 import numpy as np
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from sources.passages import vector_literal
@@ -91,16 +91,18 @@ def claim_find_duplicates(claim: Claim, *, vector: np.ndarray | None = None) -> 
         return 0
     vectors = _vectors_of(list(candidates)) if vector is not None else {}
     vector = _encode_missing(claim, vector, candidates, vectors)
-    created = 0
+    rows = []
     for other_id, other_text in candidates.items():
         similarity = claim_similarity(claim.text, other_text, va=vector, vb=vectors.get(other_id))
         decision = link_decision(claim.text, other_text, similarity)
         if decision is None:
             continue
         auto = decision == "auto"
-        created += _link(claim.pk, other_id, similarity, auto)
-        _link(other_id, claim.pk, similarity, auto)
-    return created
+        rows += [
+            _link_row(claim.pk, other_id, similarity, auto),
+            _link_row(other_id, claim.pk, similarity, auto),
+        ]
+    return _store_links(rows)
 
 
 def _encode_missing(
@@ -119,18 +121,41 @@ def _encode_missing(
     return encoded[-1] if vector is None else vector
 
 
-def _link(claim_id: int, other_id: int, similarity: float, auto: bool) -> int:
-    try:
-        with transaction.atomic():
-            _, created = ClaimLink.objects.get_or_create(
-                claim_id=claim_id,
-                other_id=other_id,
-                defaults={
-                    "similarity": round(similarity, 4),
-                    "state": ClaimLink.State.CONFIRMED if auto else ClaimLink.State.SUGGESTED,
-                    "decided_at": timezone.now() if auto else None,
-                },
-            )
-    except IntegrityError:
+def _link_row(claim_id: int, other_id: int, similarity: float, auto: bool) -> ClaimLink:
+    return ClaimLink(
+        claim_id=claim_id,
+        other_id=other_id,
+        similarity=round(similarity, 4),
+        state=ClaimLink.State.CONFIRMED if auto else ClaimLink.State.SUGGESTED,
+        decided_at=timezone.now() if auto else None,
+    )
+
+
+def _store_links(rows: list[ClaimLink]) -> int:
+    """Insert both directions of every link in one statement, in (claim, other) order. Returns how
+    many links (pairs) are new.
+
+    Two articles of one story link the same pairs at the same moment. Inserted one by one, A's (a→b)
+    then (b→a) against B's (b→a) then (a→b) deadlocked; one statement taking its index locks in one
+    global order cannot wait in a cycle. A pair linked before keeps its row (and any decision on it).
+    """
+    if not rows:
         return 0
-    return int(created)
+    rows.sort(key=lambda row: (row.claim_id, row.other_id))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO claims_claimlink (claim_id, other_id, similarity, state, decided_at, created_at) "
+            "SELECT r.claim_id, r.other_id, r.similarity, r.state, r.decided_at, now() "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::float8[], %s::text[], %s::timestamptz[]) "
+            "WITH ORDINALITY AS r(claim_id, other_id, similarity, state, decided_at, n) "
+            "ORDER BY r.n ON CONFLICT DO NOTHING RETURNING claim_id, other_id",
+            [
+                [row.claim_id for row in rows],
+                [row.other_id for row in rows],
+                [row.similarity for row in rows],
+                [row.state for row in rows],
+                [row.decided_at for row in rows],
+            ],
+        )
+        inserted = cursor.fetchall()
+    return len(inserted) // 2

@@ -6,6 +6,7 @@ tasks in `claims.tasks` call these, on a worker or, for `manage.py ingest --wait
 command's own process (factcheck/queueing.py): one path either way.
 """
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from uuid import uuid4
@@ -13,6 +14,8 @@ from uuid import uuid4
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from factcheck.queueing import enqueue
 from sources.extraction import ExtractedDocument, clean_pasted_text, detect_language, extract_html
@@ -35,9 +38,12 @@ from .services import (
     fingerprint,
 )
 
+logger = logging.getLogger(__name__)
+
 SCORED_LANGUAGES = {"en"}
-# Longer than any step may take (the hard time limit), so a crashed holder's lock expires.
-LOCK_SECONDS = 300
+# A little longer than any step may take (the hard time limit), so a killed holder's lock expires
+# soon after its task could have finished.
+LOCK_SECONDS = settings.CELERY_TASK_TIME_LIMIT + 20
 
 
 class ArticleBusy(Exception):
@@ -53,8 +59,46 @@ def article_lock(article_id: int) -> Iterator[None]:
     try:
         yield
     finally:
+        _release(key, token)
+
+
+class ArticleKillsWorkers(Exception):
+    """Runs of this article keep dying with their worker process (out of memory, hard time limit)."""
+
+
+# Runs of one article that may die with their worker before the article is failed rather than
+# handed to yet another worker (tasks are re-queued when their worker is lost).
+MAX_WORKER_DEATHS = 3
+
+
+@contextmanager
+def worker_deaths_counted(article_id: int) -> Iterator[None]:
+    """Count a run as unfinished until it ends, however it ends, unless its process dies with it.
+
+    The counter goes up when a run starts and down when it leaves this block (returning or raising),
+    so what is left counts the runs that died with their worker.
+    """
+    key = f"pipeline:unfinished:{article_id}"
+    cache.add(key, 0, timeout=24 * 3600)
+    if cache.incr(key) > MAX_WORKER_DEATHS + 1:
+        raise ArticleKillsWorkers(article_id)
+    try:
+        yield
+    finally:
+        try:
+            cache.decr(key)
+        except (RedisConnectionError, RedisTimeoutError, ValueError):  # ValueError: the key expired
+            pass
+
+
+def _release(key: str, token: str) -> None:
+    """Give the lock back if it is still ours. Best effort: with Redis away, the work already done
+    stands and the lock simply expires (LOCK_SECONDS), rather than failing the analysis."""
+    try:
         if cache.get(key) == token:
             cache.delete(key)
+    except (RedisConnectionError, RedisTimeoutError):
+        logger.warning("could not release %s (Redis unreachable); it expires in %s s", key, LOCK_SECONDS)
 
 
 def article_fetch(article_id: int) -> bool:
@@ -171,15 +215,16 @@ def article_match(article: Article) -> None:
         source_get_or_create(url=link, origin=Source.Origin.ARTICLE_LINK)
         for link in links[: settings.PIPELINE_MAX_LINKS_PER_ARTICLE]
     ]
+    claims_link_sources(
+        claims=claims, sources=sources, origin=ClaimSource.Origin.ARTICLE_LINK, label="pipeline"
+    )
+    vectors = claims_embed(claims)
     found = 0
-    # Database work only (the links are fetched by their own tasks, outside any transaction):
-    # one commit for all claims instead of one per statement.
-    with transaction.atomic():
-        claims_link_sources(
-            claims=claims, sources=sources, origin=ClaimSource.Origin.ARTICLE_LINK, label="pipeline"
-        )
-        vectors = claims_embed(claims)
-        for claim in claims:
+    for claim in claims:
+        # One short transaction per claim: its evidence and its duplicate links. Articles of one
+        # story are matched at the same moment on other workers; one long transaction for the whole
+        # article held locks on every link row long enough for them to deadlock each other.
+        with transaction.atomic():
             found += claim_find_evidence(claim, vector=vectors.get(claim.pk)).created
             claim_find_duplicates(claim, vector=vectors.get(claim.pk))
     linked = f"; {len(sources)} linked pages sent for reading, their evidence follows." if sources else "."

@@ -6,10 +6,11 @@ the rest of `claims.tasks` to `nlp` (CPU-bound).
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from factcheck.queueing import enqueue
+from factcheck.taskbase import MAX_TRANSIENT_RETRIES, RETRY_BACKOFF_MAX_SECONDS, WorkbenchTask, is_transient
 from sources.services import SourceError
 
 from . import pipeline
@@ -19,39 +20,83 @@ from .services import article_fail
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, max_retries=4)
+class ArticleTask(WorkbenchTask):
+    """A pipeline step of one article, whose id is the task's first argument."""
+
+    def record_final_failure(
+        self, exc: BaseException, article_id: int, *args: object, **kwargs: object
+    ) -> None:
+        article = Article.objects.get(pk=article_id)
+        if article.status in {Article.Status.DONE, Article.Status.FAILED}:
+            return
+        if is_transient(exc):
+            message = (
+                "A temporary problem (database, Redis or broker) outlasted every retry: "
+                f"{type(exc).__name__}. Nothing was lost; submit the article again once the service is back."
+            )
+        else:
+            message = "An internal error stopped the analysis."
+        article_fail(article, message)
+
+
+# A duplicate delivery, or a task re-queued after its worker died while the dead worker's lock lives
+# on (it expires after pipeline.LOCK_SECONDS): come back later rather than drop the work.
+BUSY_RETRY_SECONDS = 30
+BUSY_RETRIES = 10
+
+
+def _retry_when_busy(task: Task) -> None:
+    if task.request.retries < BUSY_RETRIES:
+        raise task.retry(countdown=BUSY_RETRY_SECONDS, max_retries=BUSY_RETRIES + MAX_TRANSIENT_RETRIES)
+    # Still busy after minutes: someone is working on it; the stalled-work sweep covers the rest.
+
+
+@shared_task(bind=True, base=ArticleTask, max_retries=4)
 def fetch_article(self, article_id: int) -> None:
     try:
         with pipeline.article_lock(article_id):
             fetched = pipeline.article_fetch(article_id)
     except pipeline.ArticleBusy:
-        return  # a duplicate delivery while another worker holds the article
+        return _retry_when_busy(self)
+    except SoftTimeLimitExceeded:
+        article_fail(
+            Article.objects.get(pk=article_id), "Fetching the article took too long and was stopped."
+        )
+        return None
     except SourceError as exc:
         if self.request.retries >= self.max_retries:
             article_fail(Article.objects.get(pk=article_id), f"Gave up fetching: {exc.message}")
-            return
-        raise self.retry(exc=exc, countdown=min(300, 10 * 2**self.request.retries)) from exc
+            return None
+        countdown = min(RETRY_BACKOFF_MAX_SECONDS, 10 * 2**self.request.retries)
+        raise self.retry(exc=exc, countdown=countdown) from exc
     if fetched:
         enqueue(analyse_article, article_id)
+    return None
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, base=ArticleTask)
 def analyse_article(self, article_id: int) -> None:
     try:
-        with pipeline.article_lock(article_id):
+        with pipeline.article_lock(article_id), pipeline.worker_deaths_counted(article_id):
             pipeline.article_analyse(article_id)
     except pipeline.ArticleBusy:
-        return
+        return _retry_when_busy(self)
+    except pipeline.ArticleKillsWorkers:
+        article_fail(
+            Article.objects.get(pk=article_id),
+            f"The analysis stopped its worker process {pipeline.MAX_WORKER_DEATHS} times "
+            "(too large, or too slow to finish within the time limit), so it was given up.",
+        )
     except SoftTimeLimitExceeded:
         article_fail(Article.objects.get(pk=article_id), "Analysis took too long and was stopped.")
-    except Exception:
-        # Unexpected: record it for the user, then let Celery log the traceback.
-        logger.exception("analysis of article %s failed", article_id)
-        article_fail(Article.objects.get(pk=article_id), "An internal error stopped the analysis.")
+    except Exception as exc:
+        if not is_transient(exc):  # transient ones are retried (WorkbenchTask); nothing is final yet
+            logger.exception("analysis of article %s failed", article_id)
         raise
+    return None
 
 
-@shared_task
+@shared_task(base=ArticleTask)
 def process_article(article_id: int) -> None:
     """Entry point after submission: URL articles are fetched first, others analysed directly."""
     article = Article.objects.only("input_kind", "snapshot_id").get(pk=article_id)
@@ -89,29 +134,39 @@ def flag_claims_on_gone_source(source_id: int, reason: str = "") -> int:
     return len(claims_flag_gone_source(source_id=source_id, reason=reason))
 
 
-# An article that has not moved for this long lost its task (broker restart, worker killed).
-STALLED_AFTER_MINUTES = 10
+# An article in a pipeline step that has not moved for this long lost its task (worker killed,
+# broker restarted): longer than any step may run (the hard time limit) and than any retry waits.
+STALLED_AFTER_MINUTES = 4
+# A queued article may just be waiting its turn behind a backlog: give it longer.
+QUEUED_STALLED_AFTER_MINUTES = 10
 STALLED_BATCH = 100
 
 
 @shared_task
 def requeue_stalled_articles() -> int:
     """Queue again the articles stuck in a pipeline step. Safe because every step is idempotent;
-    the article's progress says it happened, and its updated_at moves so the next sweep waits again."""
+    the article's progress says it happened, and its updated_at moves so the next sweep waits again.
+
+    Beat runs it every two minutes, and every worker once when it starts, so lost work comes back
+    even where beat is not running."""
     from datetime import timedelta
 
+    from django.db.models import Q
     from django.utils import timezone
 
     from .services import article_set_status
 
-    cutoff = timezone.now() - timedelta(minutes=STALLED_AFTER_MINUTES)
-    unfinished = [status for status in Article.Status.values if status not in {"done", "failed"}]
-    stalled = Article.objects.filter(status__in=unfinished, updated_at__lt=cutoff).order_by("updated_at")
+    now = timezone.now()
+    in_progress = [status for status in Article.Status.values if status not in {"queued", "done", "failed"}]
+    stalled = Article.objects.filter(
+        Q(status__in=in_progress, updated_at__lt=now - timedelta(minutes=STALLED_AFTER_MINUTES))
+        | Q(
+            status=Article.Status.QUEUED, updated_at__lt=now - timedelta(minutes=QUEUED_STALLED_AFTER_MINUTES)
+        )
+    ).order_by("updated_at")
     count = 0
     for article in stalled[:STALLED_BATCH]:
-        article_set_status(
-            article, article.status, f"No progress for {STALLED_AFTER_MINUTES} minutes: queued again."
-        )
+        article_set_status(article, article.status, "No progress for a while: queued again.")
         enqueue(process_article, article.pk)
         count += 1
     return count

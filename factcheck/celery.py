@@ -3,9 +3,18 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
 
-app = Celery("factcheck")
+# Every task, ours and shared_task ones alike, gets the retry rules of factcheck/taskbase.py.
+app = Celery("factcheck", task_cls="factcheck.taskbase:WorkbenchTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def sweep_stalled_work_on_start(sender, **kwargs) -> None:  # noqa: ANN001 - Celery's signature
+    """A worker that starts (after a crash, a deploy) sends the stalled-work sweep once: work lost
+    with the previous workers comes back even where no beat runs."""
+    sender.app.send_task("claims.tasks.requeue_stalled_articles")

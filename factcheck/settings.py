@@ -160,8 +160,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
-# A task that kills its worker is not re-queued forever.
-CELERY_TASK_REJECT_ON_WORKER_LOST = False
+# A task whose worker process died (killed, OOM) goes straight back to the queue for another worker,
+# instead of waiting out the visibility timeout. An article that keeps killing its worker is failed
+# after a few starts (claims/tasks.py), so a poison task cannot loop forever.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180, minimum=1)
@@ -174,8 +176,11 @@ CELERY_TASK_ROUTES = {
     "partners.tasks.fetch_*": {"queue": "fetch"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # Longer than the hard time limit, or Redis would hand a slow task to a second worker.
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT * 4,
+    # How long a message a worker took stays invisible before Redis hands it out again: just over
+    # the hard time limit (no task can legitimately hold it longer), so a task lost with its whole
+    # worker (kill -9, machine gone) is back within about 5 minutes. Retry countdowns stay below it
+    # (factcheck/taskbase.py), or a waiting retry would be handed to a second worker.
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 120,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

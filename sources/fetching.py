@@ -16,11 +16,13 @@ import functools
 import ipaddress
 import re
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
+from http.client import HTTPException
 from urllib.parse import urljoin
 
 import urllib3
@@ -89,6 +91,66 @@ class FetchResult:
 
 
 _TRANSIENT_KINDS = frozenset({"dns", "timeout", "connection"})
+_DNS_NO_SUCH_NAME = frozenset(
+    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
+)
+
+
+class _Watchdog:
+    """Shuts the fetch's sockets when its deadline passes.
+
+    Socket timeouts bound each read, not the whole: a server that sends its headers a byte a second
+    never lets one read time out, and http.client reads headers without returning to us. This timer
+    (one thread per fetch, cancelled when the fetch ends) makes the deadline a wall clock for the
+    connect, the headers and the body alike.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.sockets: list[socket.socket] = []
+        self.fired = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self.sockets.append(sock)
+            fired = self.fired
+        if fired:
+            self._shut(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self.sockets)
+        for sock in sockets:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked recv in the fetching thread at once
+        except OSError:
+            pass  # already closed
+
+    def __enter__(self) -> "_Watchdog":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+
+def _watched(connection_class: type, watchdog: _Watchdog) -> type:
+    """The pool's connection class, reporting each new socket to the watchdog."""
+
+    class Watched(connection_class):  # type: ignore[misc, valid-type]
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            watchdog.watch(sock)
+            return sock
+
+    return Watched
 
 
 def _error(
@@ -115,11 +177,12 @@ class _Job:
     max_bytes: int
     started: float
     deadline: float
+    watchdog: _Watchdog
 
     def remaining(self) -> float:
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise _error("timeout", f"Gave up on {self.requested_url}: it took too long")
+            raise _deadline_error(self)
         return left
 
     def elapsed_ms(self) -> int:
@@ -151,7 +214,12 @@ def _resolve(target: Target) -> list[str]:
     try:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise _error("dns", f"Could not resolve {target.host}: {_reason(exc)}") from None
+        # "No such name" is an answer, and it will be the same answer in a minute; only a resolver
+        # that could not answer (EAI_AGAIN, a timeout) is worth a retry.
+        no_such_name = isinstance(exc, socket.gaierror) and exc.errno in _DNS_NO_SUCH_NAME
+        raise _error(
+            "dns", f"Could not resolve {target.host}: {_reason(exc)}", permanent=no_such_name or None
+        ) from None
     allow_list = getattr(settings, "FETCH_ALLOWED_PRIVATE_HOSTS", None) or []
     addresses: list[str] = []
     for info in infos:
@@ -190,6 +258,7 @@ def _open(
             )
         else:
             pool = urllib3.HTTPConnectionPool(address, target.port, timeout=timeout, maxsize=1)
+        pool.ConnectionCls = _watched(pool.ConnectionCls, job.watchdog)
         try:
             response = pool.urlopen(
                 "GET",
@@ -288,6 +357,7 @@ def _check_robots(target: Target, job: _Job) -> None:
             max_bytes=_ROBOTS_MAX_BYTES,
             started=time.monotonic(),
             deadline=job.deadline,
+            watchdog=job.watchdog,  # the page's deadline, the page's watchdog
         )
         try:
             return RobotsFile(text=_fetch(robots_job).text)
@@ -386,8 +456,14 @@ def _fetch(job: _Job) -> FetchResult:
                 if response.status not in _REDIRECT_STATUSES:
                     return _result(response, target, job, redirects)
                 location = response.headers.get("location", "").strip()
-        except (HTTPError, OSError) as exc:  # OSError: socket errors urllib3 lets through
+        except (HTTPError, OSError, HTTPException) as exc:  # socket errors urllib3 lets through
+            if job.watchdog.fired:
+                raise _deadline_error(job) from exc
             raise _network_error(exc, target) from exc
+        except FetchError as exc:
+            if job.watchdog.fired and exc.kind != "timeout":  # e.g. a body cut short by the watchdog
+                raise _deadline_error(job) from exc
+            raise
         if not location:
             raise _status_error(response.status, target)
         try:  # http.client reads header bytes as latin-1; sites send UTF-8 paths raw
@@ -405,6 +481,11 @@ def _fetch(job: _Job) -> FetchResult:
             )
         redirects.append(following)
         current = following
+
+
+def _deadline_error(job: _Job) -> FetchError:
+    total = job.deadline - job.started
+    return _error("timeout", f"Gave up on {job.requested_url}: no full answer within {total:.0f} s")
 
 
 def fetch(
@@ -427,15 +508,18 @@ def fetch(
     validators = (("If-None-Match", etag), ("If-Modified-Since", last_modified))
     conditional = {name: value for name, value in validators if value}
     started = time.monotonic()
+    total = _setting("FETCH_TOTAL_TIMEOUT", 30.0)
     # One deadline covers the whole fetch: robots.txt, polite waiting, every redirect, the body.
-    return _fetch(
-        _Job(
-            requested_url=url,
-            accept=accepted,
-            conditional=conditional,
-            respect_robots=respect_robots,
-            max_bytes=int(getattr(settings, "FETCH_MAX_BYTES", 5_000_000)),
-            started=started,
-            deadline=started + _setting("FETCH_TOTAL_TIMEOUT", 30.0),
+    with _Watchdog(total) as watchdog:
+        return _fetch(
+            _Job(
+                requested_url=url,
+                accept=accepted,
+                conditional=conditional,
+                respect_robots=respect_robots,
+                max_bytes=int(getattr(settings, "FETCH_MAX_BYTES", 5_000_000)),
+                started=started,
+                deadline=started + total,
+                watchdog=watchdog,
+            )
         )
-    )

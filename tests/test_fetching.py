@@ -7,6 +7,7 @@ request goes over a real socket to tests/httpserver.py.
 import gzip
 import socket
 import threading
+import time
 import tracemalloc
 import zlib
 
@@ -36,7 +37,8 @@ def server(local_server: LocalServer, settings: Settings) -> LocalServer:
 
 
 class FakeDns(dict[str, str]):
-    """Host name -> address ("fail" makes the lookup fail); `lookups` lists every name asked for."""
+    """Host name -> address ("fail": the resolver cannot answer now, as when its server is down);
+    `lookups` lists every name asked for."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -55,7 +57,7 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> FakeDns:
             return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
         address = answers[host]
         if address == "fail":
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
         if ":" in address:
             return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))]
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
@@ -298,7 +300,7 @@ def test_it_tells_permanent_from_transient_statuses(
 # --- network failures and timeouts -------------------------------------------------------------
 
 
-def test_it_reports_dns_failure_as_transient(fake_dns: FakeDns) -> None:
+def test_it_reports_a_resolver_outage_as_transient(fake_dns: FakeDns) -> None:
     fake_dns["nowhere.example.com"] = "fail"
 
     error = fetch_error("http://nowhere.example.com/")
@@ -324,6 +326,52 @@ def test_it_times_out_on_a_slow_server(server: LocalServer, settings: Settings) 
     error = fetch_error(server.url("/slow"), respect_robots=False)
 
     assert (error.kind, error.permanent) == ("timeout", False)
+
+
+def test_it_gives_up_on_a_server_that_sends_its_headers_a_byte_at_a_time(settings: Settings) -> None:
+    # Every byte arrives well within the read timeout, and http.client reads headers without
+    # returning to us: only the fetch's own wall clock (its watchdog) can stop this one.
+    settings.FETCH_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    settings.FETCH_READ_TIMEOUT = 2.0
+    settings.FETCH_TOTAL_TIMEOUT = 1.0
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Padding: " + b"x" * 1000:
+                if stop.wait(0.05):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    started = time.monotonic()
+    try:
+        error = fetch_error(
+            f"http://127.0.0.1:{listener.getsockname()[1]}/slow-headers", respect_robots=False
+        )
+    finally:
+        stop.set()
+        listener.close()
+    elapsed = time.monotonic() - started
+
+    assert (error.kind, error.permanent) == ("timeout", False)
+    assert "within 1 s" in error.message
+    assert elapsed < 1.0 + 1.5, "stopped at the deadline, not at the end of the headers (~50 s)"
+
+
+def test_it_does_not_retry_a_name_that_does_not_exist() -> None:
+    # The .invalid top-level domain never resolves (RFC 6761): the resolver's answer is final.
+    error = fetch_error("http://no-such-host.invalid/page", respect_robots=False)
+
+    assert (error.kind, error.permanent) == ("dns", True)
+    assert "Could not resolve no-such-host.invalid" in error.message
 
 
 def test_it_gives_up_on_a_server_that_dribbles(server: LocalServer, settings: Settings) -> None:

@@ -334,7 +334,7 @@ def test_it_creates_the_default_schedules_once(db) -> None:  # noqa: ANN001
     assert tasks == {
         "sources.tasks.recheck_due": 15,
         "sources.tasks.crawl_feeds": 60,
-        "claims.tasks.requeue_stalled_articles": 10,
+        "claims.tasks.requeue_stalled_articles": 2,
     }
     assert not PeriodicTask.objects.get(task="sources.tasks.recheck_due").enabled
 

@@ -1,7 +1,7 @@
 """`manage.py setup_schedules`: create the default beat schedules (idempotent; keeps admin edits).
 
 Re-check due sources every 15 minutes, crawl reference feeds every hour, re-queue articles whose task
-was lost every 10 minutes. All are django-celery-beat PeriodicTasks, so editors change or pause them in
+was lost every 2 minutes. All are django-celery-beat PeriodicTasks, so editors change or pause them in
 the admin; running this again never overwrites what they set, it only adds what is missing.
 """
 
@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 DEFAULTS = [
     ("Re-check due sources", "sources.tasks.recheck_due", 15),
     ("Crawl reference feeds", "sources.tasks.crawl_feeds", 60),
-    ("Re-queue stalled articles", "claims.tasks.requeue_stalled_articles", 10),
+    ("Re-queue stalled articles", "claims.tasks.requeue_stalled_articles", 2),
 ]
 
 
