@@ -9,6 +9,7 @@ command's own process (factcheck/queueing.py): one path either way.
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from uuid import uuid4
 
 from django.conf import settings
@@ -141,6 +142,13 @@ def article_fetch(article_id: int) -> bool:
 
 
 def _store_document(article: Article, document: ExtractedDocument) -> None:
+    if len(document.text) > _max_chars():
+        article_set_status(
+            article,
+            article.status,
+            f"The text is {len(document.text):,} characters long; "
+            f"only the first {_max_chars():,} are checked.",
+        )
     article.text = document.text[: _max_chars()]
     article.title = article.title or document.title[:1000]
     article.byline = document.byline[:500]
@@ -193,12 +201,23 @@ def article_analyse(article_id: int) -> None:
         return
 
     article_set_status(article, Article.Status.SCORING, "Splitting sentences and scoring them.")
-    created = _create_sentences_and_claims(article)
+    picked = _create_sentences_and_claims(article)
+    notes = []
+    if picked.repeats:
+        notes.append(f"{picked.repeats} repeated sentences counted once")
+    if picked.over_cap:
+        notes.append(
+            f"{picked.over_cap} more over the threshold left as sentences (at most "
+            f"{settings.PIPELINE_MAX_CLAIMS_PER_ARTICLE} claims per article, the highest scored; "
+            "a reviewer can promote any of them)"
+        )
     article_set_status(
         article,
         Article.Status.MATCHING,
-        f"{article.sentences.count()} sentences scored; {created} new claims picked "
-        f"(threshold {CLAIM_THRESHOLD:.2f}). Looking for evidence.",
+        f"{article.sentences.count()} sentences scored; {picked.created} new claims picked "
+        f"(threshold {CLAIM_THRESHOLD:.2f})"
+        + (f"; {'; '.join(notes)}" if notes else "")
+        + ". Looking for evidence.",
     )
     article_match(article)
 
@@ -233,11 +252,22 @@ def article_match(article: Article) -> None:
         enqueue(fetch_source, source.pk)
 
 
+@dataclass(frozen=True)
+class PickedClaims:
+    created: int
+    repeats: int  # sentences over the threshold that repeat an earlier one of the same article
+    over_cap: int  # distinct sentences over the threshold beyond PIPELINE_MAX_CLAIMS_PER_ARTICLE
+
+
 @transaction.atomic
-def _create_sentences_and_claims(article: Article) -> int:
-    """All sentences with their scores, and a claim for each one over the threshold, in one go."""
+def _create_sentences_and_claims(article: Article) -> PickedClaims:
+    """All sentences with their scores, and a claim for each one over the threshold, in one go.
+
+    A sentence repeated within the article (same words) becomes one claim, and an article yields at
+    most PIPELINE_MAX_CLAIMS_PER_ARTICLE claims: a pasted page of repeated text must not flood the
+    review queue, nor run the matching into its time limit."""
     if article.sentences.exists():  # a retried run: the scoring already committed
-        return 0
+        return PickedClaims(0, 0, 0)
     spans = split_sentences(article.text)
     scores = score_sentences([span.text for span in spans])
     sentences = Sentence.objects.bulk_create(
@@ -255,8 +285,14 @@ def _create_sentences_and_claims(article: Article) -> int:
     )
     # The sentences were new a moment ago in this transaction, so none of them has a claim yet:
     # two bulk inserts instead of a get_or_create per claim (the unique span constraint still holds).
+    over_threshold = [sentence for sentence in sentences if sentence.score >= CLAIM_THRESHOLD]
+    distinct: dict[str, Sentence] = {}
+    for sentence in over_threshold:
+        distinct.setdefault(fingerprint(sentence.text), sentence)
+    cap = settings.PIPELINE_MAX_CLAIMS_PER_ARTICLE
+    chosen = sorted(distinct.values(), key=lambda sentence: -sentence.score)[:cap]
     claims = Claim.objects.bulk_create(
-        _claim_for(sentence) for sentence in sentences if sentence.score >= CLAIM_THRESHOLD
+        _claim_for(sentence) for sentence in sorted(chosen, key=lambda s: s.position)
     )
     ClaimEvent.objects.bulk_create(
         ClaimEvent(
@@ -268,7 +304,7 @@ def _create_sentences_and_claims(article: Article) -> int:
         )
         for claim in claims
     )
-    return len(claims)
+    return PickedClaims(len(claims), len(over_threshold) - len(distinct), max(0, len(distinct) - cap))
 
 
 def _claim_for(sentence: Sentence, *, promoted_by=None) -> Claim:  # noqa: ANN001

@@ -1,5 +1,7 @@
 """`/healthz`: is the database reachable, is Redis reachable, is at least one worker answering."""
 
+import hmac
+
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -57,4 +59,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "redis": redis_state,
         "workers": workers,
     }
+    if not _may_see_detail(request):
+        # Error texts and worker host names tell an outsider about the deployment: up or down only.
+        body = {
+            "status": body["status"],
+            "database": {"ok": database["ok"], "retrieval": database.get("retrieval")},
+            "redis": {"ok": redis_state["ok"]},
+            "workers": {"ok": workers["ok"], "count": len(workers.get("workers", {}))},
+        }
     return JsonResponse(body, status=200 if ok else 503)
+
+
+def _may_see_detail(request: HttpRequest) -> bool:
+    token = settings.HEALTH_TOKEN
+    if token and hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        return True
+    try:
+        return bool(request.user.is_staff)
+    except Exception:  # the session lives in the database, which may be what is down
+        return False

@@ -7,6 +7,7 @@ looks for a row that is not there yet. A management command that waits (`ingest 
 eagerly in this process instead of on a worker. There is no second, "inline" road through the code.
 """
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,11 +16,32 @@ from celery import Task
 from django.db import transaction
 
 from .celery import app
+from .taskbase import TRANSIENT_ERRORS
+
+logger = logging.getLogger(__name__)
 
 
 def enqueue(task: Task, *args: Any, **kwargs: Any) -> None:
-    """Send `task(*args, **kwargs)` to the workers once the current transaction has committed."""
-    transaction.on_commit(lambda: task.delay(*args, **kwargs))
+    """Send `task(*args, **kwargs)` to the workers once the current transaction has committed.
+
+    Outside a transaction (a task's own follow-up), a broker that cannot take the message raises
+    here, so the calling task is retried. Inside one (a web request's change), the change has
+    committed by the time the message is sent: a broker outage then is logged, never turned into an
+    error page for work that was saved; the stalled-work sweep sends it later.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        task.delay(*args, **kwargs)
+        return
+    transaction.on_commit(lambda: _send_after_commit(task, args, kwargs))
+
+
+def _send_after_commit(task: Task, args: tuple, kwargs: dict) -> None:
+    try:
+        task.delay(*args, **kwargs)
+    except TRANSIENT_ERRORS:
+        logger.warning(
+            "could not queue %s%r (broker unreachable); the stalled-work sweep will", task.name, args
+        )
 
 
 @contextmanager

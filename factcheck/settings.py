@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "factcheck.security.ContentSecurityPolicyMiddleware",
+    "factcheck.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "factcheck.urls"
@@ -202,6 +203,8 @@ FETCH_DOMAIN_MIN_INTERVAL = env_float("FETCH_DOMAIN_MIN_INTERVAL", 1.0)
 # Outbound links of one article queued as sources; bounded so one link farm cannot flood the queue.
 PIPELINE_MAX_LINKS_PER_ARTICLE = env_int("PIPELINE_MAX_LINKS_PER_ARTICLE", 20)
 PIPELINE_MAX_TEXT_CHARS = env_int("PIPELINE_MAX_TEXT_CHARS", 200_000, minimum=1000)
+# At most this many claims per article (the highest scored); near-identical sentences count once.
+PIPELINE_MAX_CLAIMS_PER_ARTICLE = env_int("PIPELINE_MAX_CLAIMS_PER_ARTICLE", 60, minimum=1)
 
 # --- Scheduled re-checks and reference feeds (sources/recheck.py, sources/feeds.py) ----------------
 # Sources a verdict rests on are re-checked this often (hours), others less often; ×2 per unchanged
@@ -263,6 +266,22 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Behind a TLS-terminating proxy: which header says the original request was https (e.g.
+# "X-Forwarded-Proto"). Set it only when the proxy always sets (and strips) that header.
+_PROXY_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "")
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Full /healthz detail (error messages, worker names) for staff, or for monitoring that sends this
+# token as `Authorization: Bearer <token>`; everyone else sees only up or down.
+HEALTH_TOKEN = env_str("HEALTH_TOKEN", "")
+# Login attempts allowed per account and per client address in LOGIN_THROTTLE_WINDOW seconds.
+LOGIN_THROTTLE_ATTEMPTS = env_int("LOGIN_THROTTLE_ATTEMPTS", 10, minimum=1)
+LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 300, minimum=1)
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "

@@ -68,6 +68,10 @@ def test_it_conforms_to_its_openapi_schema(case, partner_world):  # noqa: ANN001
     path = case.path_parameters or {}
     if isinstance(path.get("id"), int) and path["id"] % 2 == 0:
         path["id"] = partner_world["ids"][path["id"] % len(partner_world["ids"])]
+    if isinstance(case.query, dict):
+        # A cursor is opaque and only the server makes them: a made-up one is the client's mistake
+        # (400, tested in test_api_claims), whatever string the schema allows.
+        case.query.pop("cursor", None)
     url = case.body.get("url") if case.path.endswith("/webhooks/") and isinstance(case.body, dict) else None
     if isinstance(url, str) and len(url) <= 2000 and re.match(HTTP_URL, url):
         # Registering resolves a valid URL's host: keep generated names out of DNS (still a valid URL).

@@ -93,12 +93,20 @@ def test_it_reports_health_degraded_when_no_worker_answers(client):
 
 
 @pytest.mark.integration
-def test_it_reports_healthy_with_a_worker(client, celery_worker):
+def test_it_reports_healthy_with_a_worker(client, celery_worker, settings):
+    settings.HEALTH_TOKEN = "monitoring-token"
     response = client.get(reverse("healthz"))
     body = response.json()
     assert response.status_code == 200, body
     assert body["status"] == "ok"
-    assert any("nlp" in queues for queues in body["workers"]["workers"].values())
+    # Anyone learns up or down; only monitoring (or staff) sees worker names and error texts.
+    assert body["workers"] == {"ok": True, "count": 1}
+    detailed = client.get(reverse("healthz"), headers={"Authorization": "Bearer monitoring-token"}).json()
+    assert any("nlp" in queues for queues in detailed["workers"]["workers"].values())
+    assert client.get(reverse("healthz"), headers={"Authorization": "Bearer wrong"}).json()["workers"] == {
+        "ok": True,
+        "count": 1,
+    }
 
 
 @pytest.mark.integration

@@ -3,7 +3,8 @@
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -12,6 +13,7 @@ from rest_framework.views import set_rollback
 
 from claims.review import ReviewError
 from claims.services import SubmissionError
+from factcheck.taskbase import TRANSIENT_ERRORS as SERVICE_ERRORS
 from partners.services import PartnerError
 
 logger = logging.getLogger(__name__)
@@ -37,9 +39,32 @@ def _code_and_details(exc: exceptions.APIException) -> tuple[str, Any]:
     return code, {}
 
 
+# How long a client should wait before trying again while a service we need is away.
+RETRY_AFTER_SECONDS = 15
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, PartnerError | SubmissionError | ReviewError):
         set_rollback()
+    if isinstance(exc, SERVICE_ERRORS):
+        # Redis (throttling, locks, the broker) or the database is away for a moment: say so, and
+        # when to come back, instead of a 500. Nothing was committed: the transaction rolls back.
+        set_rollback()
+        logger.warning("partner API request refused while a service is down: %r", exc)
+        body = error_body(
+            "service_unavailable", "A service the API needs is briefly unavailable; retry in a few seconds."
+        )
+        return Response(
+            body,
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = error_body(
+            "too_large", f"The request body is larger than the {limit:,} bytes the API accepts."
+        )
+        return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, PartnerError):
         return Response(error_body(exc.code, exc.message), status=exc.status)
     if isinstance(exc, SubmissionError):
