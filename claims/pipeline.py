@@ -7,6 +7,7 @@ command's own process (factcheck/queueing.py): one path either way.
 """
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,25 +43,50 @@ from .services import (
 logger = logging.getLogger(__name__)
 
 SCORED_LANGUAGES = {"en"}
-# A little longer than any step may take (the hard time limit), so a killed holder's lock expires
-# soon after its task could have finished.
-LOCK_SECONDS = settings.CELERY_TASK_TIME_LIMIT + 20
+# The article lock lives this long unless its holder renews it, which a live holder does every
+# LOCK_RENEW_SECONDS: a worker killed mid-run frees its articles within half a minute.
+LOCK_SECONDS = 30
+LOCK_RENEW_SECONDS = 10
 
 
 class ArticleBusy(Exception):
     """Another worker is processing this article right now."""
 
 
+def lock_key(article_id: int) -> str:
+    return f"pipeline:article:{article_id}"
+
+
 @contextmanager
 def article_lock(article_id: int) -> Iterator[None]:
-    """One pipeline run per article at a time, across all workers (a Redis key with a TTL)."""
-    key, token = f"pipeline:article:{article_id}", uuid4().hex
+    """One pipeline run per article at a time, across all workers: a Redis key with a short TTL that
+    a thread renews while the run lives. Nobody holding it means nobody is working on the article."""
+    key, token = lock_key(article_id), uuid4().hex
     if not cache.add(key, token, timeout=LOCK_SECONDS):
         raise ArticleBusy(article_id)
+    stop = threading.Event()
+    renewer = threading.Thread(target=_renew, args=(key, token, stop), daemon=True, name=f"lock-{article_id}")
+    renewer.start()
     try:
         yield
     finally:
+        stop.set()
+        renewer.join(timeout=5)
         _release(key, token)
+
+
+def _renew(key: str, token: str, stop: threading.Event) -> None:
+    while not stop.wait(LOCK_RENEW_SECONDS):
+        try:
+            if cache.get(key) != token:
+                return  # expired and taken over: the new holder owns it now
+            cache.touch(key, LOCK_SECONDS)
+        except (RedisConnectionError, RedisTimeoutError):
+            continue  # Redis away for a moment: try again on the next beat
+
+
+def article_is_locked(article_id: int) -> bool:
+    return cache.get(lock_key(article_id)) is not None
 
 
 class ArticleKillsWorkers(Exception):

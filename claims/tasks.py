@@ -134,21 +134,25 @@ def flag_claims_on_gone_source(source_id: int, reason: str = "") -> int:
     return len(claims_flag_gone_source(source_id=source_id, reason=reason))
 
 
-# An article in a pipeline step that has not moved for this long lost its task (worker killed,
-# broker restarted): longer than any step may run (the hard time limit) and than any retry waits.
-STALLED_AFTER_MINUTES = 4
-# A queued article may just be waiting its turn behind a backlog: give it longer.
-QUEUED_STALLED_AFTER_MINUTES = 10
+# The stalled-work sweep. An unfinished article is re-queued when nobody holds its lock (no run is
+# alive: locks are renewed every few seconds by their holder) and it has not moved for a while:
+# - a step between extracting and matching: a minute, longer than one step's hand-over to the next;
+# - fetching: four minutes, longer than a fetch retry's countdown, so retries are not doubled;
+# - queued: ten minutes, as it may simply be waiting behind a backlog; a minute right after a
+#   worker started (its predecessor may have taken messages with it).
+# Re-queuing is always safe (every step is idempotent); these delays only keep it from being wasteful.
+STALLED_STEP_SECONDS = 60
+STALLED_FETCH_SECONDS = 4 * 60
+STALLED_QUEUED_SECONDS = 10 * 60
 STALLED_BATCH = 100
 
 
 @shared_task
-def requeue_stalled_articles() -> int:
-    """Queue again the articles stuck in a pipeline step. Safe because every step is idempotent;
-    the article's progress says it happened, and its updated_at moves so the next sweep waits again.
+def requeue_stalled_articles(after_worker_start: bool = False) -> int:
+    """Queue again the articles whose work was lost (a killed worker, a broker restart).
 
-    Beat runs it every two minutes, and every worker once when it starts, so lost work comes back
-    even where beat is not running."""
+    Beat runs it every two minutes, and every worker shortly after it starts (factcheck/celery.py),
+    so lost work comes back even where beat is not running. Returns how many were re-queued."""
     from datetime import timedelta
 
     from django.db.models import Q
@@ -157,15 +161,19 @@ def requeue_stalled_articles() -> int:
     from .services import article_set_status
 
     now = timezone.now()
-    in_progress = [status for status in Article.Status.values if status not in {"queued", "done", "failed"}]
-    stalled = Article.objects.filter(
-        Q(status__in=in_progress, updated_at__lt=now - timedelta(minutes=STALLED_AFTER_MINUTES))
-        | Q(
-            status=Article.Status.QUEUED, updated_at__lt=now - timedelta(minutes=QUEUED_STALLED_AFTER_MINUTES)
-        )
+    steps = [Article.Status.EXTRACTING, Article.Status.SCORING, Article.Status.MATCHING]
+    queued_after = STALLED_STEP_SECONDS if after_worker_start else STALLED_QUEUED_SECONDS
+    candidates = Article.objects.filter(
+        Q(status__in=steps, updated_at__lt=now - timedelta(seconds=STALLED_STEP_SECONDS))
+        | Q(status=Article.Status.FETCHING, updated_at__lt=now - timedelta(seconds=STALLED_FETCH_SECONDS))
+        | Q(status=Article.Status.QUEUED, updated_at__lt=now - timedelta(seconds=queued_after))
     ).order_by("updated_at")
     count = 0
-    for article in stalled[:STALLED_BATCH]:
+    for article in candidates[: STALLED_BATCH * 2]:
+        if count >= STALLED_BATCH:
+            break
+        if pipeline.article_is_locked(article.pk):
+            continue  # a live run holds it: slow, not lost
         article_set_status(article, article.status, "No progress for a while: queued again.")
         enqueue(process_article, article.pk)
         count += 1

@@ -13,8 +13,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+# After a worker starts, the stalled-work sweep runs at these delays (seconds): at once for work
+# lost long ago, then after a dead predecessor's article locks have expired (claims/pipeline.py).
+SWEEP_AFTER_START = (0, 45, 100)
+
+
 @worker_ready.connect
 def sweep_stalled_work_on_start(sender, **kwargs) -> None:  # noqa: ANN001 - Celery's signature
-    """A worker that starts (after a crash, a deploy) sends the stalled-work sweep once: work lost
-    with the previous workers comes back even where no beat runs."""
-    sender.app.send_task("claims.tasks.requeue_stalled_articles")
+    """A worker that starts (after a crash, a deploy) sends the stalled-work sweep: work lost with
+    the previous workers comes back within about two minutes, even where no beat runs."""
+    for countdown in SWEEP_AFTER_START:
+        sender.app.send_task(
+            "claims.tasks.requeue_stalled_articles", kwargs={"after_worker_start": True}, countdown=countdown
+        )

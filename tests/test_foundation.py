@@ -158,3 +158,30 @@ def test_it_requeues_an_article_whose_task_was_lost(reviewer, django_capture_on_
     assert lost.status == Article.Status.DONE
     assert any("queued again" in step["message"] for step in lost.progress)
     assert fresh.status == Article.Status.QUEUED  # not stalled yet: left alone
+
+
+@pytest.mark.django_db
+def test_it_requeues_a_step_only_when_no_live_run_holds_the_article(
+    reviewer, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from claims import pipeline
+    from claims.tasks import requeue_stalled_articles
+
+    held = article_submit(text=ARTICLE_TEXT, user=reviewer)
+    orphan = article_submit(text=ARTICLE_TEXT + " Again.", user=reviewer)
+    two_minutes_ago = timezone.now() - timedelta(minutes=2)
+    Article.objects.filter(pk__in=[held.pk, orphan.pk]).update(status="matching", updated_at=two_minutes_ago)
+
+    with pipeline.article_lock(held.pk):  # a live run, renewing its lock
+        with django_capture_on_commit_callbacks(execute=True):
+            assert requeue_stalled_articles() == 1
+
+    held.refresh_from_db()
+    orphan.refresh_from_db()
+    assert held.status == "matching", "slow, not lost: left to the run that holds it"
+    assert orphan.status == Article.Status.DONE, "nobody held it: its run died, so it was run again"
+    assert not pipeline.article_is_locked(held.pk), "the lock is given back when the run ends"
