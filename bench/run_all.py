@@ -17,6 +17,7 @@ SCRIPTS = [
     "retrieval_scale.py",
     "api_load.py",
     "recheck.py",
+    "faults.py",
 ]
 
 

@@ -79,7 +79,9 @@ def claim_find_evidence(
                 stance_reason=reason[:300],
             )
         )
-    # One INSERT; ON CONFLICT DO NOTHING covers another worker adding the same pair meanwhile.
+    # One INSERT; ON CONFLICT DO NOTHING covers another worker adding the same pair meanwhile, and
+    # passage order (not rank order) makes two such inserts for one claim take their locks alike.
+    new_rows.sort(key=lambda row: row.passage_id)
     Evidence.objects.bulk_create(new_rows, ignore_conflicts=True)
     created = len(new_rows)
     if created:

@@ -2,8 +2,7 @@
 
 import os
 
-from celery import Celery
-from celery.signals import worker_ready
+from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
 
@@ -13,16 +12,23 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-# After a worker starts, the stalled-work sweep runs at these delays (seconds): at once for work
-# lost long ago, then after a dead predecessor's article locks have expired (claims/pipeline.py).
-SWEEP_AFTER_START = (0, 45, 100)
+# Each time a worker connects to the broker (it started, or Redis came back), the stalled-work
+# sweep runs at these delays (seconds): at once, then after a dead predecessor's article locks have
+# expired (claims/pipeline.py). A Redis that restarted empty lost its queued messages; a worker
+# that was killed took its reserved ones along: either way the work comes back within ~2 minutes.
+SWEEP_AFTER_CONNECT = (0, 45, 100)
 
 
-@worker_ready.connect
-def sweep_stalled_work_on_start(sender, **kwargs) -> None:  # noqa: ANN001 - Celery's signature
-    """A worker that starts (after a crash, a deploy) sends the stalled-work sweep: work lost with
-    the previous workers comes back within about two minutes, even where no beat runs."""
-    for countdown in SWEEP_AFTER_START:
-        sender.app.send_task(
-            "claims.tasks.requeue_stalled_articles", kwargs={"after_worker_start": True}, countdown=countdown
-        )
+class SweepStalledWorkOnConnect(bootsteps.StartStopStep):
+    requires = {"celery.worker.consumer.connection:Connection"}
+
+    def start(self, consumer) -> None:  # noqa: ANN001 - Celery's Consumer
+        for countdown in SWEEP_AFTER_CONNECT:
+            consumer.app.send_task(
+                "claims.tasks.requeue_stalled_articles",
+                kwargs={"after_worker_start": True},
+                countdown=countdown,
+            )
+
+
+app.steps["consumer"].add(SweepStalledWorkOnConnect)

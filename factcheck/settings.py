@@ -195,6 +195,8 @@ FETCH_ALLOWED_PRIVATE_HOSTS = env_list("FETCH_ALLOWED_PRIVATE_HOSTS")
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 5_000_000, minimum=1024)
 FETCH_CONNECT_TIMEOUT = env_float("FETCH_CONNECT_TIMEOUT", 5.0)
 FETCH_READ_TIMEOUT = env_float("FETCH_READ_TIMEOUT", 15.0)
+# One wall clock for a whole fetch: robots.txt, polite waiting, every redirect, headers and body.
+FETCH_TOTAL_TIMEOUT = env_float("FETCH_TOTAL_TIMEOUT", 30.0)
 FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5)
 FETCH_USER_AGENT = env_str("FETCH_USER_AGENT", "FactcheckWorkbench/0.1 (+https://example.org/factcheck-bot)")
 FETCH_DOMAIN_MIN_INTERVAL = env_float("FETCH_DOMAIN_MIN_INTERVAL", 1.0)

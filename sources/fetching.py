@@ -366,6 +366,8 @@ def _check_robots(target: Target, job: _Job) -> None:
                 return RobotsFile(unavailable_status=exc.status)
             if exc.permanent:
                 return RobotsFile()  # no usable robots.txt: nothing is forbidden
+            if exc.kind == "timeout":  # name the page the user asked for, not its robots.txt
+                raise _deadline_error(job) from exc
             raise  # the site is unreachable: say so, as the page itself would
 
     robots = cached_robots_file(target.origin, load)
