@@ -260,8 +260,10 @@ class ClaimPage:
 
 
 def claim_evidence(claim: Claim) -> list[Evidence]:
+    """The claim's evidence cards, best first. A source's newest snapshot replaces its older ones,
+    except where a reviewer decided on an older card (a verdict rests on what they saw)."""
     before_start = Greatest(F("passage__start") - CONTEXT_CHARS + 1, Value(1))
-    return list(
+    rows = list(
         claim.evidence.select_related("passage", "snapshot__source", "decided_by")
         .defer("passage__search_vector", "snapshot__raw_body", "snapshot__headers", "snapshot__text")
         .annotate(
@@ -270,6 +272,16 @@ def claim_evidence(claim: Claim) -> list[Evidence]:
         )
         .order_by("is_rejected", "-is_confirmed", "-score", "id")
     )
+    newest: dict[int, Any] = {}
+    for row in rows:
+        source_id = row.snapshot.source_id
+        if source_id not in newest or row.snapshot.fetched_at > newest[source_id]:
+            newest[source_id] = row.snapshot.fetched_at
+    return [
+        row
+        for row in rows
+        if row.is_confirmed or row.is_rejected or row.snapshot.fetched_at == newest[row.snapshot.source_id]
+    ]
 
 
 def claim_sources(claim: Claim, evidence: list[Evidence]) -> list[SourceProgress]:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
-from drf_spectacular.utils import PolymorphicProxySerializer
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from claims.models import Article, Claim, Evidence
@@ -226,10 +226,34 @@ class ArticleRefSerializer(serializers.ModelSerializer):
 
 class ClaimDetailSerializer(ClaimSummarySerializer):
     article = ArticleRefSerializer(read_only=True)
-    evidence = EvidenceSerializer(source="visible_evidence", many=True, read_only=True)
+    evidence = serializers.SerializerMethodField(
+        help_text="On a claim with a verdict: the evidence a reviewer confirmed. On an open claim: the "
+        "candidate evidence so far (machine suggestions unless `confirmed`)."
+    )
+    machine_suggestions = serializers.SerializerMethodField(
+        help_text="On a claim with a verdict: passages the machine suggested that no reviewer confirmed "
+        "(not what the verdict rests on). Empty on open claims, whose suggestions are under `evidence`."
+    )
 
     class Meta(ClaimSummarySerializer.Meta):
-        fields = [*ClaimSummarySerializer.Meta.fields, "quantities", "reasons", "evidence_note", "evidence"]
+        fields = [
+            *ClaimSummarySerializer.Meta.fields, "quantities", "reasons", "evidence_note", "evidence",
+            "machine_suggestions",
+        ]  # fmt: skip
+
+    @extend_schema_field(EvidenceSerializer(many=True))
+    def get_evidence(self, claim: Claim) -> list[dict]:
+        rows = claim.visible_evidence
+        if claim.has_verdict:
+            rows = [row for row in rows if row.is_confirmed]
+        return EvidenceSerializer(rows, many=True, context=self.context).data
+
+    @extend_schema_field(EvidenceSerializer(many=True))
+    def get_machine_suggestions(self, claim: Claim) -> list[dict]:
+        if not claim.has_verdict:
+            return []
+        rows = [row for row in claim.visible_evidence if not row.is_confirmed]
+        return EvidenceSerializer(rows, many=True, context=self.context).data
 
 
 class ClaimSearchResultSerializer(ClaimSummarySerializer):

@@ -151,6 +151,12 @@ def test_it_shows_a_verdict_with_its_evidence_and_no_reviewer_or_comments(client
     claim.save(update_fields=["rating_label"])
     confirmed = make_evidence(claim, confirmed=True)
     make_evidence(claim, passage_text="A page that was judged irrelevant.", rejected=True)
+    unconfirmed = make_evidence(
+        claim,
+        passage_text="Unemployment was 4.3% in March.",
+        source_url="https://other.example.org/",
+        stance="refutes",
+    )
     Comment.objects.create(claim=claim, author=reviewer, body="Internal: ask the desk about March.")
 
     response = client.get(f"/api/v1/claims/{claim.pk}/", headers=auth(newsroom["valley"]))
@@ -160,7 +166,9 @@ def test_it_shows_a_verdict_with_its_evidence_and_no_reviewer_or_comments(client
     assert body["rationale"] == claim.rationale and body["rating_label"] == "Accurate"
     assert body["reviewed_at"] is not None
     assert body["article"] == {"id": claim.article_id, "url": "", "title": "Desk story", "published_on": None}
-    [evidence] = body["evidence"]  # the rejected one is not shown
+    [evidence] = body["evidence"]  # what the verdict rests on; the rejected one is not shown
+    [suggested] = body["machine_suggestions"]  # shown apart, never as the verdict's evidence
+    assert suggested["confirmed"] is False and suggested["passage"] == unconfirmed.passage.text
     assert evidence["source_url"] == "https://stats.example.org/release"
     assert evidence["passage"] == confirmed.passage.text
     assert evidence["stance"] == "supports" and evidence["confirmed"] is True

@@ -120,11 +120,56 @@ def test_it_gives_a_claim_with_no_usable_terms_a_reason(corpus):
     claim = article_with_claim("It is what it is, and that is that.")
     outcome = claim_find_evidence(claim)
     claim.refresh_from_db()
-    if not vectors_enabled():
-        assert outcome.created == 0
-        assert "No stored source passage" in claim.evidence_note
-    else:  # vectors always return neighbours; the stance must then say they are unrelated
-        assert all(e.suggested_stance in {"unrelated", "unclear"} for e in claim.evidence.all())
+    assert outcome.created == 0, "vector neighbours always exist; the relevance gate keeps them out"
+    assert "No stored" in claim.evidence_note
+
+
+def test_it_stores_no_filler_for_a_claim_nothing_bears_on(corpus):
+    claim = article_with_claim("Bus ridership in Harbour City rose to 41 million trips in 2024.")
+
+    outcome = claim_find_evidence(claim)
+
+    claim.refresh_from_db()
+    assert outcome.created == 0 and not claim.evidence.exists()
+    assert claim.evidence_note  # the claim page says why, instead of showing filler
+
+
+def test_it_keeps_one_card_per_snapshot(db):
+    report = stored_snapshot(
+        "https://border.example/annual",
+        "The agency removed 18,048 people in the last fiscal year. Removals of 18,048 people were a decade "
+        "high. The 18,048 removals in the last fiscal year included 81 per cent failed refugee claimants. "
+        "Officials said the agency removed 18,048 people last fiscal year.",
+    )
+    claim = article_with_claim("The border agency removed 18,048 people in the last fiscal year.")
+
+    claim_find_evidence(claim)
+    claim_find_evidence(claim)  # again: the snapshot already has its card
+
+    assert Passage.objects.filter(snapshot=report).count() > 1, "several windows match"
+    assert Evidence.objects.filter(claim=claim, snapshot=report).count() == 1
+
+
+def test_it_never_makes_an_article_evidence_for_itself(db):
+    text = "The agency removed 18,048 people in the last fiscal year, its annual report shows."
+    own = stored_snapshot("https://border.example/story", text + " Critics were unconvinced.")
+    article = Article.objects.create(
+        input_kind="url", url="https://border.example/story", text=text, status="done", source=own.source
+    )
+    claim = Claim.objects.create(
+        article=article, text=text, start=0, end=len(text), score=0.9, fingerprint="own"
+    )
+    alias = Article.objects.create(
+        input_kind="text", text=text, status="done", canonical_url="https://border.example/story"
+    )
+    alias_claim = Claim.objects.create(
+        article=alias, text=text, start=0, end=len(text), score=0.9, fingerprint="alias"
+    )
+
+    claim_find_evidence(claim)
+    claim_find_evidence(alias_claim)
+
+    assert not Evidence.objects.filter(snapshot=own).exists()
 
 
 def test_it_links_near_duplicate_claims_across_articles(db):

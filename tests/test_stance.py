@@ -177,3 +177,21 @@ def test_it_counts_unclear_as_wrong_in_strict_scores() -> None:
     scores = stance_evaluation.score(["unclear", "supports"], ["unrelated", "supports"])
     assert scores["accuracy"] == 0.5 and scores["unclear_share"] == 0.5
     assert scores["accuracy_decided"] == 1.0
+
+
+def test_a_descriptive_failed_is_not_a_negation():
+    from claims.stance import suggest_stance
+
+    stance, reason = suggest_stance(
+        "The CBSA removed about 18,000 people last fiscal year.",
+        "The CBSA removed 18,048 people last fiscal year; failed refugee claimants accounted for 81 per cent "
+        "of removals.",
+    )
+
+    assert "negation" not in reason
+    assert stance != "refutes", reason
+    denial, why = suggest_stance(
+        "The agency removed 18,000 people last year.",
+        "The agency failed to remove 18,000 people last year, officials said.",
+    )
+    assert "negation" in why and "failed to" in why
