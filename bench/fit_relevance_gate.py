@@ -82,9 +82,9 @@ def threshold(positive: np.ndarray, negative: np.ndarray) -> float:
 
 
 def main() -> int:
-    import django
-
     import os
+
+    import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
     os.environ.setdefault("FACTCHECK_DEV", "true")
