@@ -7,15 +7,13 @@ then the connection made to exactly the checked address. Redirects are not follo
 that moved must update its URL, and following would be a way around the address check.
 """
 
-import ipaddress
-import socket
 from dataclasses import dataclass
 
 import urllib3
 from django.conf import settings
 from urllib3.exceptions import HTTPError, NewConnectionError
 
-from sources.addresses import METADATA, Target, is_allow_listed, parse_target, refusal_reason
+from sources.addresses import RefusedAddress, Target, UnresolvedHost, checked_addresses, parse_target
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0
@@ -47,25 +45,17 @@ def _target(url: str) -> Target:
 
 
 def _checked_addresses(target: Target) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        # DNS can come back: transient for a delivery, but a URL that never resolves is refused.
-        raise DeliveryError(f"Could not resolve {target.host}: {exc}", permanent=False) from None
     allow_list = getattr(settings, "FETCH_ALLOWED_PRIVATE_HOSTS", None) or []
-    addresses: list[str] = []
-    for info in infos:
-        raw = str(info[4][0]).split("%", 1)[0]
-        address = ipaddress.ip_address(raw)
-        reason = refusal_reason(address)
-        if reason and (reason == METADATA or not is_allow_listed(target.host, address, allow_list)):
-            # One bad answer refuses the host: a mixed answer is what DNS rebinding looks like.
-            raise DeliveryError(f"Refused to send to {target.host} ({raw}): {reason}", permanent=True)
-        if raw not in addresses:
-            addresses.append(raw)
-    if not addresses:
-        raise DeliveryError(f"{target.host} has no address", permanent=False)
-    return addresses
+    try:
+        return checked_addresses(target.host, target.port, allow_list=allow_list)
+    except UnresolvedHost as exc:
+        # DNS can come back: transient for a delivery, but a URL that never resolves is refused.
+        why = f": {exc.cause}" if exc.cause else " (no address)"
+        raise DeliveryError(f"Could not resolve {target.host}{why}", permanent=False) from None
+    except RefusedAddress as exc:
+        raise DeliveryError(
+            f"Refused to send to {exc.host} ({exc.address}): {exc.reason}", permanent=True
+        ) from None
 
 
 def check_url(url: str) -> None:

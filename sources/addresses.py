@@ -1,6 +1,7 @@
 """Where the fetcher may connect: URLs split into targets, and which IP addresses are off limits."""
 
 import ipaddress
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
@@ -117,3 +118,53 @@ def parse_target(url: str) -> Target:
         port=port or (443 if scheme == "https" else 80),
         request_path=path + (f"?{query}" if query else ""),
     )
+
+
+class UnresolvedHost(Exception):
+    """The host name gave no address. `permanent` when the name does not exist at all."""
+
+    def __init__(self, host: str, cause: BaseException | None, *, permanent: bool) -> None:
+        super().__init__(host)
+        self.host, self.cause, self.permanent = host, cause, permanent
+
+
+class RefusedAddress(Exception):
+    """The host resolves to an address the workbench must never reach."""
+
+    def __init__(self, host: str, address: str, reason: str) -> None:
+        super().__init__(f"{host} ({address}): {reason}")
+        self.host, self.address, self.reason = host, address, reason
+
+
+# "No such name" is an answer, and it will be the same answer in a minute; only a resolver that
+# could not answer (EAI_AGAIN, a timeout) is worth a retry.
+_NO_SUCH_NAME = frozenset(
+    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
+)
+
+
+def checked_addresses(host: str, port: int, *, allow_list: Iterable[str]) -> list[str]:
+    """Resolve `host` once and return its addresses, every one checked; connect to these only.
+
+    The one SSRF check for everything that connects out (the fetcher, webhook delivery). One refused
+    answer refuses the whole host: a mixed answer is what a DNS-rebinding attack looks like. Cloud
+    metadata addresses stay refused even when the allow-list covers them.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        permanent = isinstance(exc, socket.gaierror) and exc.errno in _NO_SUCH_NAME
+        raise UnresolvedHost(host, exc, permanent=permanent) from None
+    entries = list(allow_list)
+    addresses: list[str] = []
+    for info in infos:
+        raw = str(info[4][0]).split("%", 1)[0]  # drop an IPv6 zone id
+        address = ipaddress.ip_address(raw)
+        reason = refusal_reason(address)
+        if reason and (reason == METADATA or not is_allow_listed(host, address, entries)):
+            raise RefusedAddress(host, raw, reason)
+        if raw not in addresses:
+            addresses.append(raw)
+    if not addresses:
+        raise UnresolvedHost(host, None, permanent=False)
+    return addresses

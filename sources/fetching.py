@@ -13,7 +13,6 @@ CIDR typed by mistake must not hand out instance credentials.
 """
 
 import functools
-import ipaddress
 import re
 import socket
 import threading
@@ -37,7 +36,7 @@ from urllib3.exceptions import (
     SSLError,
 )
 
-from sources.addresses import METADATA, Target, is_allow_listed, parse_target, refusal_reason
+from sources.addresses import RefusedAddress, Target, UnresolvedHost, checked_addresses, parse_target
 from sources.charsets import decode_body, looks_binary, media_type_and_charset, sniff_media_type
 from sources.politeness import wait_for_turn
 from sources.robots import RobotsFile, RobotsRules, cached_robots_file
@@ -91,9 +90,6 @@ class FetchResult:
 
 
 _TRANSIENT_KINDS = frozenset({"dns", "timeout", "connection"})
-_DNS_NO_SUCH_NAME = frozenset(
-    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
-)
 
 
 class _Watchdog:
@@ -211,30 +207,17 @@ def _parse_target(url: str) -> Target:
 
 def _resolve(target: Target) -> list[str]:
     """Resolve the host and check every address; return the addresses to connect to."""
-    try:
-        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        # "No such name" is an answer, and it will be the same answer in a minute; only a resolver
-        # that could not answer (EAI_AGAIN, a timeout) is worth a retry.
-        no_such_name = isinstance(exc, socket.gaierror) and exc.errno in _DNS_NO_SUCH_NAME
-        raise _error(
-            "dns", f"Could not resolve {target.host}: {_reason(exc)}", permanent=no_such_name or None
-        ) from None
     allow_list = getattr(settings, "FETCH_ALLOWED_PRIVATE_HOSTS", None) or []
-    addresses: list[str] = []
-    for info in infos:
-        raw = str(info[4][0]).split("%", 1)[0]  # drop an IPv6 zone id
-        address = ipaddress.ip_address(raw)
-        reason = refusal_reason(address)
-        if reason and (reason == METADATA or not is_allow_listed(target.host, address, allow_list)):
-            # One bad answer refuses the whole host: a mixed answer is how rebinding attacks look.
-            shown = raw if raw == target.host else f"{target.host} ({raw})"
-            raise _error("blocked_address", f"Refused to fetch {shown}: {reason}")
-        if raw not in addresses:
-            addresses.append(raw)
-    if not addresses:
-        raise _error("dns", f"{target.host} has no address")
-    return addresses
+    try:
+        return checked_addresses(target.host, target.port, allow_list=allow_list)
+    except UnresolvedHost as exc:
+        why = _reason(exc.cause) if exc.cause else "it has no address"
+        raise _error(
+            "dns", f"Could not resolve {target.host}: {why}", permanent=exc.permanent or None
+        ) from None
+    except RefusedAddress as exc:
+        shown = exc.address if exc.address == target.host else f"{target.host} ({exc.address})"
+        raise _error("blocked_address", f"Refused to fetch {shown}: {exc.reason}") from None
 
 
 @contextmanager
