@@ -24,7 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from sources.ranking import comparable, facts, relative_difference, rerank_features, tokenize
+from sources.ranking import (
+    SAME_NUMBER_TOLERANCE,
+    comparable,
+    facts,
+    relative_difference,
+    rerank_features,
+    tokenize,
+)
 
 LABELS = ("supports", "refutes", "unrelated")
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "stance_model.json"
@@ -96,6 +103,10 @@ class Comparison:
     passage_year: int | None = None
     negator: str = "source"  # which side carries the unmatched negation
     negation_word: str = ""
+    # The claim's amount that the source states only approximately (1–10 % off), when another of the
+    # claim's amounts matches exactly: "$310 million" against "$295 million" beside an exact "$240 million".
+    off_claim_number: str = ""
+    off_passage_number: str = ""
 
 
 def compare(claim: str, passage: str, *, similarity: float | None = None) -> Comparison:
@@ -124,6 +135,7 @@ def compare(claim: str, passage: str, *, similarity: float | None = None) -> Com
     )  # fmt: skip
     c, p = facts(claim), facts(passage)
     claim_number, passage_number = _closest_numbers(c.numbers, p.numbers)
+    off_claim, off_passage = _furthest_close_numbers(c.numbers, p.numbers)
     other_years = p.years - c.years
     negator = "source" if passage_neg % 2 else "claim"
     match = _NEGATION.search(passage if negator == "source" else claim)
@@ -136,6 +148,8 @@ def compare(claim: str, passage: str, *, similarity: float | None = None) -> Com
         passage_year=min(other_years) if other_years else (min(p.years) if p.years else None),
         negator=negator,
         negation_word=match.group(0).lower() if match else "",
+        off_claim_number=off_claim,
+        off_passage_number=off_passage,
     )
 
 
@@ -148,6 +162,21 @@ def _closest_numbers(claim_numbers: tuple, passage_numbers: tuple) -> tuple[str,
                 if best is None or difference < best[0]:
                     best = (difference, number[3], other[3])
     return (best[1], best[2]) if best else ("", "")
+
+
+def _furthest_close_numbers(claim_numbers: tuple, passage_numbers: tuple) -> tuple[str, str]:
+    """Of the claim's amounts whose nearest comparable amount in the passage is not the same figure
+    (over 1 % off), the one furthest off, with that nearest amount; ("", "") when there is none."""
+    worst: tuple[float, str, str] | None = None
+    for number in claim_numbers:
+        partners = [other for other in passage_numbers if comparable(number, other)]
+        if not partners:
+            continue
+        nearest = min(partners, key=lambda other: relative_difference(number[0], other[0]))
+        difference = relative_difference(number[0], nearest[0])
+        if difference > SAME_NUMBER_TOLERANCE and (worst is None or difference > worst[0]):
+            worst = (difference, number[3], nearest[3])
+    return (worst[1], worst[2]) if worst else ("", "")
 
 
 # --- reasons: each names the evidence a reviewer should look at ------------------------------------------
@@ -203,6 +232,13 @@ def heuristic_stance(c: Comparison) -> tuple[str, str]:
     ):
         return "refutes", _negation(c)
     if f["numbers_close"]:
+        if f["numbers_same"] and c.off_claim_number:
+            # One figure matches and another is merely near: most often the source gives a different
+            # figure for the thing the claim is about (a cost, beside an agreed estimate). Say so.
+            return "unclear", (
+                f"numbers partly differ: claim says {c.off_claim_number}, source says {c.off_passage_number} "
+                f"(while {c.claim_number} agrees)"
+            )
         return "supports", _numbers(c)
     # A different year or direction may be a different event rather than a contradiction: say so and
     # leave it to the reviewer.

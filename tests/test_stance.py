@@ -195,3 +195,21 @@ def test_a_descriptive_failed_is_not_a_negation():
         "The agency failed to remove 18,000 people last year, officials said.",
     )
     assert "negation" in why and "failed to" in why
+
+
+def test_one_matching_figure_does_not_hide_one_that_differs():
+    from claims.stance import suggest_stance
+
+    stance, reason = suggest_stance(
+        "The plant cost $310 million, up from an estimate of $240 million in 2021.",
+        "The water treatment plant cost $295 million, against an estimate of $240 million made in 2021.",
+    )
+
+    assert stance == "unclear", reason
+    assert "claim says $310 million, source says $295 million" in reason
+    # A single approximate figure still supports: "about 18,000" is 18,048 rounded.
+    stance, reason = suggest_stance(
+        "The agency removed about 18,000 people last fiscal year.",
+        "The agency removed 18,048 people in the last fiscal year.",
+    )
+    assert stance == "supports" and "18,000 vs 18,048" in reason
