@@ -56,7 +56,7 @@ def pairs() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 
 def features(batch: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
     from claims.evidence import claim_coverage
-    from sources.embeddings import encode
+    from text.embeddings import encode
 
     coverage = np.array([claim_coverage(claim, passage) for claim, passage in batch])
     claims = encode([claim for claim, _ in batch])

@@ -57,7 +57,7 @@ def time_ours(texts: list[str]) -> list[float]:
 
 
 def time_baseline(texts: list[str]) -> list[float]:
-    from sources.sentences import split_sentences
+    from text.sentences import split_sentences
 
     timings = []
     for text in texts:

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
+
 from common import cpu_model, required_extras, with_database  # bench/ is on sys.path when run as a script
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -216,7 +217,7 @@ def base_vectors(sentences: list[str]) -> tuple[np.ndarray, float]:
     cache = CACHE_DIR / f"bench_retrieval_scale_{key}.npy"
     if cache.exists():
         return np.load(cache), float("nan")
-    from sources.embeddings import encode
+    from text.embeddings import encode
 
     started = time.perf_counter()
     vectors = encode(chosen)
@@ -434,10 +435,10 @@ def time_queries(run, claims: list[str]) -> dict[str, float]:  # noqa: ANN001
 def measure(claims: list[str], claim_vectors: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
     from django.db import connection
 
-    import sources.embeddings
+    import text.embeddings
     from sources.search import search_passages
 
-    real_encode = sources.embeddings.encode
+    real_encode = text.embeddings.encode
 
     def cached_encode(texts: list[str], **kwargs: object) -> np.ndarray:
         return np.stack([claim_vectors[t] for t in texts])
@@ -447,7 +448,7 @@ def measure(claims: list[str], claim_vectors: dict[str, np.ndarray]) -> dict[str
             cursor.execute(BASELINE_SQL, [claim])
             return cursor.fetchall()
 
-    sources.embeddings.encode = cached_encode  # time the SQL; encoding is reported on its own
+    text.embeddings.encode = cached_encode  # time the SQL; encoding is reported on its own
     try:
         return {
             "hybrid": time_queries(lambda c: search_passages(c), claims),
@@ -455,7 +456,7 @@ def measure(claims: list[str], claim_vectors: dict[str, np.ndarray]) -> dict[str
             "baseline": time_queries(baseline, claims),
         }
     finally:
-        sources.embeddings.encode = real_encode
+        text.embeddings.encode = real_encode
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -499,7 +500,7 @@ def main() -> int:
         claims = pick_claims(claim_texts, args.queries)
         corpus = Corpus(sentences)
         bases, per_sentence = base_vectors(sentences)
-        from sources.embeddings import encode
+        from text.embeddings import encode
 
         t0 = time.perf_counter()
         claim_vectors = dict(zip(claims, encode(claims), strict=True))

@@ -25,7 +25,7 @@ MAX_VECTOR_DISTANCE = 1 - (SUGGEST_THRESHOLD - TRIGRAM_WEIGHT) / (1 - TRIGRAM_WE
 
 @lru_cache(maxsize=1)
 def _claim_vectors_enabled() -> bool:
-    from sources.embeddings import model_available
+    from text.embeddings import model_available
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -68,7 +68,7 @@ def claims_embed(claims: list[Claim]) -> dict[int, np.ndarray]:
     """Embed and store the vectors of several claims in one batch (one model call, one statement)."""
     if not claims or not _claim_vectors_enabled():
         return {}
-    from sources.embeddings import encode
+    from text.embeddings import encode
 
     vectors = encode([claim.text for claim in claims])
     with connection.cursor() as cursor:
@@ -110,7 +110,7 @@ def _encode_missing(
 ) -> np.ndarray | None:
     """Fill in vectors the database does not hold (no pgvector) in one batch, so that
     claim_similarity never encodes pair by pair. Returns the claim's vector."""
-    from sources.embeddings import encode, model_available
+    from text.embeddings import encode, model_available
 
     missing = [pk for pk in candidates if pk not in vectors]
     if not model_available() or (not missing and vector is not None):

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from sources.models import Passage, Snapshot, Source
 from sources.passages import vectors_enabled
-from sources.ranking import rerank, tokenize
 from sources.search import search_passages
+from text.ranking import rerank, tokenize
 
 from .models import Claim, ClaimSource, Evidence
 from .stance import suggest_stance

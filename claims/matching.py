@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sources.ranking import BM25Index, order_by, reciprocal_rank_fusion, rerank_features, tokenize
+from text.ranking import BM25Index, order_by, reciprocal_rank_fusion, rerank_features, tokenize
 
 # --- similarity of two claims -------------------------------------------------------------------------
 
@@ -69,7 +69,7 @@ def claim_similarity(a: str, b: str, *, va: np.ndarray | None = None, vb: np.nda
     """
     trigram = trigram_similarity(a, b)
     if va is None or vb is None:
-        from sources.embeddings import encode, model_available
+        from text.embeddings import encode, model_available
 
         if not model_available():
             return trigram
@@ -185,7 +185,7 @@ def rank_verified_claims(
     are given and no query vector is.
     """
     if corpus_vectors is not None and query_vector is None:
-        from sources.embeddings import encode, model_available
+        from text.embeddings import encode, model_available
 
         if model_available():
             query_vector = encode([query])[0]

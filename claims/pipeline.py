@@ -22,10 +22,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from factcheck.queueing import enqueue
 from sources.extraction import ExtractedDocument, clean_pasted_text, detect_language, extract_html
 from sources.models import Source
-from sources.quantities import extract_dates, extract_entities, extract_quantities
-from sources.sentences import split_sentences
 from sources.services import SourceError, source_fetch, source_get_or_create
 from sources.tasks import fetch_source
+from text.quantities import extract_dates, extract_entities, extract_quantities
+from text.sentences import split_sentences
 
 from .checkworthiness import CLAIM_THRESHOLD, score_sentences
 from .duplicates import claim_find_duplicates, claims_embed

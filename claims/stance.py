@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sources.ranking import (
+from text.ranking import (
     SAME_NUMBER_TOLERANCE,
     comparable,
     facts,

@@ -30,8 +30,8 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
-from sources.language import detect_language
-from sources.pasted_text import clean_paragraphs, normalize_text
+from text.language import detect_language
+from text.pasted_text import clean_paragraphs, normalize_text
 
 __all__ = ["ExtractedDocument", "clean_pasted_text", "detect_language", "extract_html"]
 

@@ -10,8 +10,9 @@ from functools import lru_cache
 
 from django.db import connection, transaction
 
+from text.sentences import split_sentences
+
 from .models import Passage, Snapshot
-from .sentences import split_sentences
 
 MAX_WINDOW_SENTENCES = 3
 MAX_WINDOW_CHARS = 320
@@ -53,7 +54,7 @@ def _has_embedding_column(alias: str = "default") -> bool:
 
 def vectors_enabled() -> bool:
     """True when PostgreSQL has pgvector and the embedding model is installed."""
-    from .embeddings import model_available
+    from text.embeddings import model_available
 
     return _has_embedding_column() and model_available()
 
@@ -108,7 +109,7 @@ def _add_term_statistics(cursor, snapshot_id: int, passages: int) -> None:  # no
 
 def passage_embed(rows: list[tuple[int, str]], *, batch: int = 64) -> None:
     """Store embeddings for (passage id, text) rows; outside any long transaction."""
-    from .embeddings import encode
+    from text.embeddings import encode
 
     for offset in range(0, len(rows), batch):
         chunk = rows[offset : offset + batch]

@@ -101,7 +101,7 @@ def search_passages(
         )
     if use_vectors:
         if vector is None:
-            from .embeddings import encode
+            from text.embeddings import encode
 
             vector = encode([text])[0]
         params["vector"] = vector_literal(vector)

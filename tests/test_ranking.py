@@ -21,7 +21,7 @@ from claims.matching import (
     rank_verified_claims,
     trigram_similarity,
 )
-from sources.ranking import (
+from text.ranking import (
     bm25_scores,
     hybrid_rank,
     reciprocal_rank_fusion,

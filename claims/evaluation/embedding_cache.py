@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sources import embeddings
+from text import embeddings
 
 CACHE_DIR = (
     Path(os.environ.get("FACTCHECK_VAR_DIR", Path(__file__).resolve().parents[2] / ".var"))

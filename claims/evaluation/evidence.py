@@ -9,7 +9,7 @@ Two formats are read, detected per row from its *input* fields:
   (dicts with `evidence`); gold = the evidences labelled SUPPORTS or REFUTES. With 5 candidates,
   recall@5 and recall@10 are 1.0 by construction: MRR and recall@1 are the informative numbers there.
 
-Ours is the hybrid of `sources.ranking.hybrid_rank` (for a page's sentences in order, WiCE, with the
+Ours is the hybrid of `text.ranking.hybrid_rank` (for a page's sentences in order, WiCE, with the
 extra BM25 ranking of each sentence with its neighbours); BM25 alone and embeddings alone over single
 sentences are measured in the same run. Every row is ranked before any label is read.
 """
@@ -32,7 +32,7 @@ from claims.evaluation.scoring import (
     rounded,
     write_predictions,
 )
-from sources.ranking import BM25Index, dense_order, hybrid_rank, order_by, tokenize
+from text.ranking import BM25Index, dense_order, hybrid_rank, order_by, tokenize
 
 METRICS = ("recall_at_5", "recall_at_10", "mrr", "recall_at_1")
 GOLD_EVIDENCE_LABELS = {"SUPPORTS", "REFUTES"}

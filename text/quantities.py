@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sources.dates import extract_dates, find_day_spans, find_year_spans
-from sources.entities import extract_entities
+from text.dates import extract_dates, find_day_spans, find_year_spans
+from text.entities import extract_entities
 
 __all__ = ["extract_dates", "extract_entities", "extract_quantities"]
 

@@ -11,7 +11,7 @@ Deliberately a small numpy BM25 rather than `bm25s`: the lists ranked here are a
 search's candidates or the 10k fact-checked claims (tokenised and indexed in ~1 s, under 1 ms a query),
 and the database does the million-passage case itself. bm25s would add a dependency for no gain here.
 
-The re-ranking features use the quantity / date / entity extractors of `sources.quantities`.
+The re-ranking features use the quantity / date / entity extractors of `text.quantities`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .quantities import extract_dates, extract_entities, extract_quantities
+from text.quantities import extract_dates, extract_entities, extract_quantities
 
 # --- tokens --------------------------------------------------------------------------------------------
 
@@ -329,7 +329,7 @@ def hybrid_rank(
         window_tokens = [tokenize(window) for window in windows(passages)]
         rankings.append(order_by(bm25_scores(claim_tokens, window_tokens), positive_only=True))
     if passage_vectors is None or claim_vector is None:
-        from sources.embeddings import encode, model_available
+        from text.embeddings import encode, model_available
 
         if model_available():
             vectors = encode([claim, *passages])
