@@ -7,11 +7,9 @@ command's own process (factcheck/queueing.py): one path either way.
 """
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from uuid import uuid4
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,6 +17,7 @@ from django.db import transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from factcheck.locks import LockBusy, is_locked, renewed_lock
 from factcheck.queueing import enqueue
 from sources.extraction import ExtractedDocument, clean_pasted_text, detect_language, extract_html
 from sources.models import Source
@@ -59,34 +58,17 @@ def lock_key(article_id: int) -> str:
 
 @contextmanager
 def article_lock(article_id: int) -> Iterator[None]:
-    """One pipeline run per article at a time, across all workers: a Redis key with a short TTL that
-    a thread renews while the run lives. Nobody holding it means nobody is working on the article."""
-    key, token = lock_key(article_id), uuid4().hex
-    if not cache.add(key, token, timeout=LOCK_SECONDS):
-        raise ArticleBusy(article_id)
-    stop = threading.Event()
-    renewer = threading.Thread(target=_renew, args=(key, token, stop), daemon=True, name=f"lock-{article_id}")
-    renewer.start()
+    """One pipeline run per article at a time, across all workers (factcheck/locks.py). Nobody
+    holding it means nobody is working on the article: the stalled-work sweep relies on that."""
     try:
-        yield
-    finally:
-        stop.set()
-        renewer.join(timeout=5)
-        _release(key, token)
-
-
-def _renew(key: str, token: str, stop: threading.Event) -> None:
-    while not stop.wait(LOCK_RENEW_SECONDS):
-        try:
-            if cache.get(key) != token:
-                return  # expired and taken over: the new holder owns it now
-            cache.touch(key, LOCK_SECONDS)
-        except (RedisConnectionError, RedisTimeoutError):
-            continue  # Redis away for a moment: try again on the next beat
+        with renewed_lock(lock_key(article_id), ttl=LOCK_SECONDS, renew_every=LOCK_RENEW_SECONDS):
+            yield
+    except LockBusy:
+        raise ArticleBusy(article_id) from None
 
 
 def article_is_locked(article_id: int) -> bool:
-    return cache.get(lock_key(article_id)) is not None
+    return is_locked(lock_key(article_id))
 
 
 class ArticleKillsWorkers(Exception):
@@ -116,16 +98,6 @@ def worker_deaths_counted(article_id: int) -> Iterator[None]:
             cache.decr(key)
         except (RedisConnectionError, RedisTimeoutError, ValueError):  # ValueError: the key expired
             pass
-
-
-def _release(key: str, token: str) -> None:
-    """Give the lock back if it is still ours. Best effort: with Redis away, the work already done
-    stands and the lock simply expires (LOCK_SECONDS), rather than failing the analysis."""
-    try:
-        if cache.get(key) == token:
-            cache.delete(key)
-    except (RedisConnectionError, RedisTimeoutError):
-        logger.warning("could not release %s (Redis unreachable); it expires in %s s", key, LOCK_SECONDS)
 
 
 def article_fetch(article_id: int) -> bool:

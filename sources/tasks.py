@@ -4,17 +4,15 @@ Routing: `sources.tasks.fetch_*` → fetch; `sources.tasks.index_*` → nlp (set
 """
 
 from celery import shared_task
-from django.core.cache import cache
 
+from factcheck.locks import LockBusy, renewed_lock
 from factcheck.queueing import enqueue
+from factcheck.taskbase import RETRY_BACKOFF_MAX_SECONDS
 
 from .models import Snapshot, Source
 from .passages import snapshot_index
 from .services import SourceError, source_fetch
 from .signals import snapshot_indexed
-
-# Longer than a fetch can take (total timeout plus politeness waits).
-FETCH_LOCK_SECONDS = 120
 
 
 @shared_task(bind=True, max_retries=3)
@@ -27,18 +25,16 @@ def fetch_source(self, source_id: int) -> None:
     """
     # One fetch per source at a time across all workers; a duplicate delivery just returns (the
     # holder's index step matches every claim linked by then).
-    lock = f"fetch:source:{source_id}"
-    if not cache.add(lock, 1, timeout=FETCH_LOCK_SECONDS):
-        return
     try:
-        source = Source.objects.get(pk=source_id)
-        outcome = source_fetch(source=source)
+        with renewed_lock(f"fetch:source:{source_id}"):
+            outcome = source_fetch(source=Source.objects.get(pk=source_id))
+    except LockBusy:
+        return
     except SourceError as exc:
         if not exc.permanent and self.request.retries < self.max_retries:
-            raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+            countdown = min(RETRY_BACKOFF_MAX_SECONDS, 30 * 2**self.request.retries)
+            raise self.retry(exc=exc, countdown=countdown) from exc
         return
-    finally:
-        cache.delete(lock)
     if outcome.snapshot is not None:
         enqueue(index_snapshot, outcome.snapshot.pk)
 
