@@ -42,8 +42,8 @@ def claim_review(*, claim: Claim, review_url: str, organization_url: str) -> dic
         "datePublished": reviewed_at.date().isoformat(),
         "author": {
             "@type": "Organization",
-            "name": str(getattr(settings, "CLAIMREVIEW_ORGANIZATION_NAME", "") or "Fact-checking workbench"),
-            "url": str(getattr(settings, "CLAIMREVIEW_ORGANIZATION_URL", "") or organization_url),
+            "name": str(settings.CLAIMREVIEW_ORGANIZATION_NAME or "Fact-checking workbench"),
+            "url": str(settings.CLAIMREVIEW_ORGANIZATION_URL or organization_url),
         },
         "reviewRating": {
             "@type": "Rating",

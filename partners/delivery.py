@@ -45,7 +45,7 @@ def _target(url: str) -> Target:
 
 
 def _checked_addresses(target: Target) -> list[str]:
-    allow_list = getattr(settings, "FETCH_ALLOWED_PRIVATE_HOSTS", None) or []
+    allow_list = settings.FETCH_ALLOWED_PRIVATE_HOSTS or []
     try:
         return checked_addresses(target.host, target.port, allow_list=allow_list)
     except UnresolvedHost as exc:

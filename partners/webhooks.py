@@ -117,7 +117,7 @@ class Attempt:
 
 
 def _backoff(attempts: int) -> int:
-    base = int(getattr(settings, "WEBHOOK_RETRY_BASE_SECONDS", 30))
+    base = int(settings.WEBHOOK_RETRY_BASE_SECONDS)
     return min(3600, base * 2 ** max(0, attempts - 1))
 
 
@@ -142,7 +142,7 @@ def delivery_attempt(*, delivery_id: int) -> Attempt | None:
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
-        "User-Agent": str(getattr(settings, "FETCH_USER_AGENT", "FactcheckWorkbench")),
+        "User-Agent": str(settings.FETCH_USER_AGENT),
         "X-Factcheck-Event": delivery.event,
         "X-Factcheck-Delivery": str(delivery.event_id),
         SIGNATURE_HEADER: sign(secret=webhook.secret, timestamp=timestamp, body=body),
@@ -166,7 +166,7 @@ def _settle(
     if not error:
         fields |= {"status": WebhookDelivery.Status.DELIVERED, "delivered_at": timezone.now()}
         retry_in = None
-    elif permanent or delivery.attempts >= int(getattr(settings, "WEBHOOK_MAX_ATTEMPTS", 8)):
+    elif permanent or delivery.attempts >= int(settings.WEBHOOK_MAX_ATTEMPTS):
         fields["status"] = WebhookDelivery.Status.FAILED
         retry_in = None
     else:

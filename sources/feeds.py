@@ -148,7 +148,7 @@ def _queue_new_items(urls: list[str]) -> int:
     from .tasks import fetch_source
 
     known = set(Source.objects.filter(url__in=urls).values_list("url", flat=True))
-    budget = int(getattr(settings, "FEED_MAX_NEW_ITEMS", 50))
+    budget = int(settings.FEED_MAX_NEW_ITEMS)
     created = 0
     for url in (url for url in urls if url not in known):
         if created >= budget:

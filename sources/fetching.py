@@ -45,7 +45,6 @@ ALLOWED_CONTENT_TYPES = tuple(
     "text/html application/xhtml+xml text/plain application/xml text/xml "
     "application/rss+xml application/atom+xml".split()
 )
-DEFAULT_USER_AGENT = "FactcheckWorkbench/0.1 (+https://example.org/bot)"
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Only urllib3's own decoders are advertised and accepted: they decompress incrementally with a
 # bounded output per read (urllib3 >= 2.6), which is what keeps a gzip bomb from filling memory.
@@ -190,12 +189,12 @@ def _reason(exc: BaseException | None) -> str:
     return _NOISE.sub("", str(exc)).strip() or type(exc).__name__
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
+def _setting(name: str) -> float:
+    return float(getattr(settings, name))
 
 
 def _user_agent() -> str:
-    return str(getattr(settings, "FETCH_USER_AGENT", DEFAULT_USER_AGENT))
+    return str(settings.FETCH_USER_AGENT)
 
 
 def _parse_target(url: str) -> Target:
@@ -207,7 +206,7 @@ def _parse_target(url: str) -> Target:
 
 def _resolve(target: Target) -> list[str]:
     """Resolve the host and check every address; return the addresses to connect to."""
-    allow_list = getattr(settings, "FETCH_ALLOWED_PRIVATE_HOSTS", None) or []
+    allow_list = settings.FETCH_ALLOWED_PRIVATE_HOSTS or []
     try:
         return checked_addresses(target.host, target.port, allow_list=allow_list)
     except UnresolvedHost as exc:
@@ -229,8 +228,8 @@ def _open(
     for address in addresses[:_MAX_ADDRESSES_TRIED]:
         left = job.remaining()
         timeout = urllib3.Timeout(
-            connect=min(_setting("FETCH_CONNECT_TIMEOUT", 5.0), left),
-            read=min(_setting("FETCH_READ_TIMEOUT", 15.0), left),
+            connect=min(_setting("FETCH_CONNECT_TIMEOUT"), left),
+            read=min(_setting("FETCH_READ_TIMEOUT"), left),
         )
         # The pool is given the checked IP, never the host name, so urllib3 cannot resolve again.
         pool: urllib3.HTTPConnectionPool
@@ -418,8 +417,8 @@ def _result(
 
 
 def _fetch(job: _Job) -> FetchResult:
-    max_redirects = int(getattr(settings, "FETCH_MAX_REDIRECTS", 5))
-    interval = _setting("FETCH_DOMAIN_MIN_INTERVAL", 1.0)
+    max_redirects = int(settings.FETCH_MAX_REDIRECTS)
+    interval = _setting("FETCH_DOMAIN_MIN_INTERVAL")
     redirects: list[str] = []
     current = job.requested_url
     while True:
@@ -493,7 +492,7 @@ def fetch(
     validators = (("If-None-Match", etag), ("If-Modified-Since", last_modified))
     conditional = {name: value for name, value in validators if value}
     started = time.monotonic()
-    total = _setting("FETCH_TOTAL_TIMEOUT", 30.0)
+    total = _setting("FETCH_TOTAL_TIMEOUT")
     # One deadline covers the whole fetch: robots.txt, polite waiting, every redirect, the body.
     with _Watchdog(total) as watchdog:
         return _fetch(
@@ -502,7 +501,7 @@ def fetch(
                 accept=accepted,
                 conditional=conditional,
                 respect_robots=respect_robots,
-                max_bytes=int(getattr(settings, "FETCH_MAX_BYTES", 5_000_000)),
+                max_bytes=int(settings.FETCH_MAX_BYTES),
                 started=started,
                 deadline=started + total,
                 watchdog=watchdog,

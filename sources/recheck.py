@@ -42,20 +42,20 @@ class RecheckResult:
     message: str = ""
 
 
-def _hours(name: str, default: int) -> timedelta:
-    return timedelta(hours=float(getattr(settings, name, default)))
+def _hours(name: str) -> timedelta:
+    return timedelta(hours=float(getattr(settings, name)))
 
 
 def base_interval(source: Source) -> timedelta:
     """Sources a verdict rests on are checked daily by default, the rest weekly."""
     if source.backs_verdict:
-        return _hours("RECHECK_VERDICT_INTERVAL_HOURS", 24)
-    return _hours("RECHECK_DEFAULT_INTERVAL_HOURS", 24 * 7)
+        return _hours("RECHECK_VERDICT_INTERVAL_HOURS")
+    return _hours("RECHECK_DEFAULT_INTERVAL_HOURS")
 
 
 def max_interval(source: Source) -> timedelta:
     # A verdict's source never drifts past a week between checks, however stable it looks.
-    cap = _hours("RECHECK_MAX_INTERVAL_HOURS", 24 * 30)
+    cap = _hours("RECHECK_MAX_INTERVAL_HOURS")
     return min(cap, timedelta(days=7)) if source.backs_verdict else cap
 
 
@@ -93,13 +93,13 @@ def recheck_claim_due(*, limit: int | None = None) -> list[tuple[int, str]]:
     source. Per-domain limits (in flight, started per minute) hold back some due rows; those are
     nudged a couple of minutes later so the next scan sees other domains instead of the same ones.
     """
-    limit = limit or int(getattr(settings, "RECHECK_MAX_PER_RUN", 500))
-    per_domain = int(getattr(settings, "RECHECK_DOMAIN_CONCURRENCY", 2))
-    per_minute = int(getattr(settings, "RECHECK_DOMAIN_PER_MINUTE", 30))
+    limit = limit or int(settings.RECHECK_MAX_PER_RUN)
+    per_domain = int(settings.RECHECK_DOMAIN_CONCURRENCY)
+    per_minute = int(settings.RECHECK_DOMAIN_PER_MINUTE)
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         # Fetched by the pipeline but never scheduled: first re-check a verdict-interval after the fetch.
-        first = now - _hours("RECHECK_VERDICT_INTERVAL_HOURS", 24)
+        first = now - _hours("RECHECK_VERDICT_INTERVAL_HOURS")
         params = {"now": now, "first": first, "stale": now - FETCH_CLAIM_TTL, "scan": limit * 4}
         cursor.execute(_DUE_SQL, params)
         rows = cursor.fetchall()
@@ -246,7 +246,7 @@ def _record_error(source: Source, message: str, cause: FetchError | None) -> Rec
         strike = True
         delay = min(interval, timedelta(hours=6) * 2**source.link_rot_count)
     strikes = source.link_rot_count + (1 if strike else 0)
-    gone = strikes >= int(getattr(settings, "RECHECK_GONE_AFTER", 3))
+    gone = strikes >= int(settings.RECHECK_GONE_AFTER)
     now = timezone.now()
     with transaction.atomic():
         SourceCheck.objects.create(
@@ -274,7 +274,7 @@ def sources_mark_backing_verdict(source_ids: list[int]) -> int:
     """A verdict now rests on these sources: check them on the verdict cadence from now on."""
     if not source_ids:
         return 0
-    soon = timezone.now() + jittered(_hours("RECHECK_VERDICT_INTERVAL_HOURS", 24))
+    soon = timezone.now() + jittered(_hours("RECHECK_VERDICT_INTERVAL_HOURS"))
     later = Q(next_check_at__gt=soon) | Q(next_check_at__isnull=True)
     Source.objects.filter(later, pk__in=source_ids).update(next_check_at=soon)
     return Source.objects.filter(pk__in=source_ids, backs_verdict=False).update(

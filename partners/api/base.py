@@ -16,8 +16,6 @@ from rest_framework.views import APIView
 from partners.authentication import PartnerPrincipal
 from partners.models import ApiKey, Partner
 
-DEFAULT_RATE = "120/min"
-
 
 class HasScope(BasePermission):
     """The key must carry the scope the view names for the request's method."""
@@ -43,7 +41,7 @@ class ApiKeyThrottle(SimpleRateThrottle):
 
     def get_rate(self) -> str:
         # Read per request (not at import like DRF's THROTTLE_RATES) so settings changes apply.
-        return str(getattr(settings, "PARTNER_API_RATE", DEFAULT_RATE))
+        return str(settings.PARTNER_API_RATE)
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if isinstance(request.auth, ApiKey):

@@ -59,11 +59,11 @@ class Command(BaseCommand):
                     f"Source {source_id} is being checked by a worker right now; try again soon."
                 )
             return
-        self._run_due(limit or int(getattr(settings, "RECHECK_MAX_PER_RUN", 500)))
+        self._run_due(limit or int(settings.RECHECK_MAX_PER_RUN))
 
     def _run_due(self, limit: int) -> None:
         now = timezone.now()
-        first = now - timedelta(hours=float(getattr(settings, "RECHECK_VERDICT_INTERVAL_HOURS", 24)))
+        first = now - timedelta(hours=float(settings.RECHECK_VERDICT_INTERVAL_HOURS))
         due = (
             Source.objects.filter(
                 Q(next_check_at__lte=now) | Q(next_check_at__isnull=True, last_fetched_at__lte=first)
