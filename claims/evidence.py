@@ -17,7 +17,8 @@ from sources.passages import vectors_enabled
 from sources.search import search_passages
 from text.ranking import rerank, tokenize
 
-from .models import Claim, ClaimSource, Evidence
+from .models import Article, Claim, ClaimSource, Evidence
+from .selectors import ARTICLE_HEAVY_FIELDS
 from .stance import suggest_stance
 
 # Candidates fetched from the index before re-ranking, and how many become Evidence rows.
@@ -68,9 +69,12 @@ def claim_find_evidence(
     snapshot_ids: list[int] | None = None,
     origin: str = Evidence.Origin.MACHINE,
     vector: np.ndarray | None = None,
+    own_sources: set[int] | None = None,
 ) -> EvidenceOutcome:
     """Retrieve, re-rank and store evidence. `vector`: the claim's embedding if the caller has it;
-    otherwise the stored one is used (so matching many claims never re-encodes them)."""
+    otherwise the stored one is used (so matching many claims never re-encodes them).
+    `own_sources`: article_own_sources() of the claim's article, when the caller matches many of
+    its claims (computed here otherwise)."""
     if vector is None and vectors_enabled():
         vector = _stored_vector(claim)
     hits = search_passages(claim.text, limit=RETRIEVE, snapshot_ids=snapshot_ids, vector=vector)
@@ -78,7 +82,8 @@ def claim_find_evidence(
         outcome = EvidenceOutcome(0, "No stored source passage shares enough terms with this claim.")
         _note_if_empty(claim, outcome.reason)
         return outcome
-    own_sources = _own_source_ids(claim)
+    if own_sources is None:
+        own_sources = article_own_sources(claim.article)
     passages = Passage.objects.in_bulk([hit.passage_id for hit in hits])
     snapshot_ids = {passage.snapshot_id for passage in passages.values()}
     source_of = dict(Snapshot.objects.filter(pk__in=snapshot_ids).values_list("id", "source_id"))
@@ -145,14 +150,15 @@ def snapshot_find_evidence(*, snapshot_id: int) -> int:
     )
     source = snapshot.source
     not_own_article = ~Q(article__source_id=source.pk)
+    claims = Claim.objects.select_related("article").defer(*ARTICLE_HEAVY_FIELDS)
     linked = list(
-        Claim.objects.filter(not_own_article, source_links__source_id=source.pk)
+        claims.filter(not_own_article, source_links__source_id=source.pk)
         .exclude(status=Claim.Status.DISMISSED)
         .order_by("id")
     )
     recent = timezone.now() - timedelta(days=REMATCH_VERDICT_DAYS)
     others = (
-        Claim.objects.filter(not_own_article)
+        claims.filter(not_own_article)
         .filter(
             Q(status__in=[Claim.Status.UNREVIEWED, Claim.Status.IN_REVIEW])
             | Q(status__in=[Claim.Status.VERIFIED, Claim.Status.DISPUTED], reviewed_at__gte=recent)
@@ -162,8 +168,15 @@ def snapshot_find_evidence(*, snapshot_id: int) -> int:
     )
     found_by_feed = []
     added = 0
+    own_by_article: dict[int, set[int]] = {}
     for claim in [*linked, *others]:
-        created = claim_find_evidence(claim, snapshot_ids=[snapshot_id]).created
+        if claim.article_id not in own_by_article:
+            own_by_article[claim.article_id] = article_own_sources(claim.article)
+        if source.pk in own_by_article[claim.article_id]:
+            continue  # this page is the claim's own article under another address
+        created = claim_find_evidence(
+            claim, snapshot_ids=[snapshot_id], own_sources=own_by_article[claim.article_id]
+        ).created
         added += created
         if created and source.origin == Source.Origin.FEED:
             found_by_feed.append(claim)
@@ -180,17 +193,21 @@ def snapshot_find_evidence(*, snapshot_id: int) -> int:
     return added
 
 
-def _own_source_ids(claim: Claim) -> set[int]:
-    """The sources that are the claim's own article: its fetched page, and any source registered
-    under its URL or its canonical URL (a page is never evidence for itself)."""
+def article_own_sources(article: Article) -> set[int]:
+    """The sources that are this article itself: its fetched page, and any source registered under
+    its URL, its canonical URL or the address its URL redirected to (no page is evidence for itself).
+    One indexed lookup by URL; computed once per article by callers that match many claims."""
     from sources.services import normalise_url
 
-    article = claim.article
     own = {article.source_id} if article.source_id else set()
-    urls = {normalise_url(url) for url in (article.url, article.canonical_url) if url}
+    addresses = [article.url, article.canonical_url]
+    if article.snapshot_id:
+        addresses.append(
+            Snapshot.objects.filter(pk=article.snapshot_id).values_list("final_url", flat=True).first()
+        )
+    urls = {normalise_url(url) for url in addresses if url}
     if urls:
         own |= set(Source.objects.filter(url__in=urls).values_list("id", flat=True))
-        own |= set(Snapshot.objects.filter(final_url__in=urls).values_list("source_id", flat=True))
     return own
 
 

@@ -28,7 +28,7 @@ from text.sentences import split_sentences
 
 from .checkworthiness import CLAIM_THRESHOLD, score_sentences
 from .duplicates import claim_find_duplicates, claims_embed
-from .evidence import claim_find_evidence
+from .evidence import article_own_sources, claim_find_evidence
 from .models import Article, Claim, ClaimEvent, ClaimSource, Sentence
 from .services import (
     article_fail,
@@ -236,13 +236,14 @@ def article_match(article: Article) -> None:
         claims=claims, sources=sources, origin=ClaimSource.Origin.ARTICLE_LINK, label="pipeline"
     )
     vectors = claims_embed(claims)
+    own = article_own_sources(article)
     found = 0
     for claim in claims:
         # One short transaction per claim: its evidence and its duplicate links. Articles of one
         # story are matched at the same moment on other workers; one long transaction for the whole
         # article held locks on every link row long enough for them to deadlock each other.
         with transaction.atomic():
-            found += claim_find_evidence(claim, vector=vectors.get(claim.pk)).created
+            found += claim_find_evidence(claim, vector=vectors.get(claim.pk), own_sources=own).created
             claim_find_duplicates(claim, vector=vectors.get(claim.pk))
     linked = f"; {len(sources)} linked pages sent for reading, their evidence follows." if sources else "."
     article_finish(article, f"{found} evidence passages found among stored sources{linked}")
