@@ -56,7 +56,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def copy_rows(conn, table: str, columns: list[str], rows) -> None:  # noqa: ANN001
+def copy_rows(conn, table: str, columns: list[str], rows) -> None:
     extras = required_extras(conn, table, columns)
     names = ", ".join(f'"{c}"' for c in [*columns, *(name for name, _ in extras)])
     tail = tuple(value for _, value in extras)
@@ -429,7 +429,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-        except Exception:  # noqa: BLE001 - Django may not be set up yet
+        except Exception:  # Django may not be set up yet
             pass
         admin_execute(server_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
         cleanup_cache(env["REDIS_URL"] if "REDIS_URL" in env else "")
@@ -449,7 +449,7 @@ def cleanup_cache(redis_url: str) -> None:
         client_.delete(key)
 
 
-def report(args, counts, fill_s, queries, page_queries, results, elapsed) -> None:  # noqa: ANN001, PLR0913
+def report(args, counts, fill_s, queries, page_queries, results, elapsed) -> None:
     worker = (
         f"2 workers × {args.threads} threads (gthread, as the Procfile)"
         if args.threads > 1

@@ -21,7 +21,7 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
-def required_extras(conn, table: str, given: list[str]) -> list[tuple[str, object]]:  # noqa: ANN001
+def required_extras(conn, table: str, given: list[str]) -> list[tuple[str, object]]:
     """NOT NULL columns without a database default that `given` leaves out, with a neutral value.
 
     Django sets defaults in Python, not in the schema, and the models grow: fill whatever else the

@@ -17,7 +17,7 @@ from common import cpu_model  # bench/ is on sys.path when run as a script
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from text import embeddings  # noqa: E402
+from text import embeddings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CLAIMS = SHARED / "data/verification/climate_fever_dev_claims.jsonl"

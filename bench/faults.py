@@ -143,7 +143,7 @@ class Stack:
             conn.execute(f'DROP DATABASE IF EXISTS "{FAULT_DB}" WITH (FORCE)')
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
-        out = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        out = open(self.logs / f"{name}.log", "ab")  # lives as long as the process
         return subprocess.Popen(
             command, env=self.env, cwd=BASE_DIR, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )

@@ -74,7 +74,7 @@ class Pages:
         self.round = 1
         self.content = 1  # the text version of the changing pages; bumped only in mixed rounds
 
-    def __call__(self, request):  # noqa: ANN001, ANN204 - tests.httpserver handler
+    def __call__(self, request):  # tests.httpserver handler
         from tests.httpserver import Reply
 
         i = int(request.path.rsplit("/", 1)[1])
@@ -126,7 +126,7 @@ def _worker(queue: "multiprocessing.Queue[Counter[str]]") -> None:
             while batch := recheck_claim_due(limit=25):
                 for source_id, stamp in batch:
                     counts[source_recheck(source_id, claimed_at=stamp).outcome] += 1
-    except Exception as exc:  # noqa: BLE001 - reported in the table, and the parent must not hang
+    except Exception as exc:  # reported in the table, and the parent must not hang
         counts[f"worker crashed: {type(exc).__name__}: {exc}"] += 1
     finally:
         connection.close()
@@ -264,7 +264,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-        except Exception:  # noqa: BLE001 - Django may not be set up yet
+        except Exception:  # Django may not be set up yet
             pass
         _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -93,7 +93,7 @@ def shared_texts() -> tuple[list[str], list[str]]:
     sentences: list[str] = []
     claims: list[tuple[str, str]] = []
 
-    def rows(name: str):  # noqa: ANN202
+    def rows(name: str):
         path = DATA / name
         if not path.exists():
             return
@@ -183,7 +183,7 @@ class Corpus:
             out.append(sentence[0].upper() + sentence[1:] + ".")
         return out
 
-    def generate(self, passages: int):  # noqa: ANN201 - generator of (doc text, [(start, end, text)])
+    def generate(self, passages: int):  # generator of (doc text, [(start, end, text)])
         made = 0
         while made < passages:
             n = min(int(self.rng.integers(8, 40)), passages - made)
@@ -410,7 +410,7 @@ BASELINE_SQL = (
 )
 
 
-def time_queries(run, claims: list[str]) -> dict[str, float]:  # noqa: ANN001
+def time_queries(run, claims: list[str]) -> dict[str, float]:
     for claim in claims[:10]:  # warm-up, not counted
         run(claim)
     times, empty = [], 0
@@ -541,7 +541,7 @@ def main() -> int:
     return 0
 
 
-def report(results, versions, where, corpus, encode_ms, per_sentence, n_claims, elapsed, full) -> None:  # noqa: ANN001, PLR0913
+def report(results, versions, where, corpus, encode_ms, per_sentence, n_claims, elapsed, full) -> None:
     print("## Retrieval at scale (synthetic passages: hybrid vs full-text only vs naive OR + ts_rank_cd)\n")
     print(
         f"Machine: nproc {os.cpu_count()}, {cpu_model()}. PostgreSQL {versions[0]} "

@@ -306,7 +306,7 @@ def _create_sentences_and_claims(article: Article) -> PickedClaims:
     return PickedClaims(len(claims), len(over_threshold) - len(distinct), max(0, len(distinct) - cap))
 
 
-def _claim_for(sentence: Sentence, *, promoted_by=None) -> Claim:  # noqa: ANN001
+def _claim_for(sentence: Sentence, *, promoted_by=None) -> Claim:
     return Claim(
         article_id=sentence.article_id,
         sentence=sentence,
@@ -324,7 +324,7 @@ def _claim_for(sentence: Sentence, *, promoted_by=None) -> Claim:  # noqa: ANN00
     )
 
 
-def claim_from_sentence(sentence: Sentence, *, promoted_by=None) -> tuple[Claim, bool]:  # noqa: ANN001
+def claim_from_sentence(sentence: Sentence, *, promoted_by=None) -> tuple[Claim, bool]:
     """Create the claim for a sentence (idempotent on the article + span unique constraint)."""
     draft = _claim_for(sentence, promoted_by=promoted_by)
     defaults = {

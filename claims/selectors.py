@@ -14,7 +14,7 @@ from django.utils import timezone
 from .models import Article, Claim, ClaimEvent, ClaimLink, ClaimSource, Comment, Evidence, Sentence
 
 
-def article_claims(article: Article):  # noqa: ANN201 - a QuerySet[Claim]
+def article_claims(article: Article):  # a QuerySet[Claim]
     evidence = Evidence.objects.select_related("passage", "snapshot__source").order_by("-score")
     return article.claims.order_by("start").prefetch_related(Prefetch("evidence", queryset=evidence))
 

@@ -22,7 +22,7 @@ SWEEP_AFTER_CONNECT = (0, 45, 100)
 class SweepStalledWorkOnConnect(bootsteps.StartStopStep):
     requires = {"celery.worker.consumer.connection:Connection"}
 
-    def start(self, consumer) -> None:  # noqa: ANN001 - Celery's Consumer
+    def start(self, consumer) -> None:  # Celery's Consumer
         for countdown in SWEEP_AFTER_CONNECT:
             consumer.app.send_task(
                 "claims.tasks.requeue_stalled_articles",

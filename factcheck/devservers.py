@@ -77,7 +77,7 @@ def start_postgres(var_dir: Path = VAR_DIR, *, database: str = DATABASE_NAME) ->
     return f"postgresql://postgres@{quote(str(info.socket_dir), safe='')}/{database}"
 
 
-def _create_database(server, database: str) -> None:  # noqa: ANN001 - third-party type
+def _create_database(server, database: str) -> None:  # third-party type
     import psycopg
 
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:

@@ -6,7 +6,7 @@ from .webhooks import delivery_attempt
 
 
 @shared_task(bind=True, max_retries=None)
-def fetch_deliver_webhook(self, delivery_id: int) -> None:  # noqa: ANN001 - Celery binds self
+def fetch_deliver_webhook(self, delivery_id: int) -> None:  # Celery binds self
     # The attempt budget lives on the row (WEBHOOK_MAX_ATTEMPTS), so Celery's own count is unbounded.
     attempt = delivery_attempt(delivery_id=delivery_id)
     if attempt is not None and attempt.retry_in is not None:

@@ -59,7 +59,7 @@ def vectors_enabled() -> bool:
     return _has_embedding_column() and model_available()
 
 
-def vector_literal(vector) -> str:  # noqa: ANN001 - a numpy row
+def vector_literal(vector) -> str:  # a numpy row
     return "[" + ",".join(f"{value:.6f}" for value in vector) + "]"
 
 
@@ -91,7 +91,7 @@ def snapshot_index(snapshot: Snapshot) -> int:
     return len(spans)
 
 
-def _add_term_statistics(cursor, snapshot_id: int, passages: int) -> None:  # noqa: ANN001
+def _add_term_statistics(cursor, snapshot_id: int, passages: int) -> None:
     """Document frequencies for IDF, kept incrementally (ts_stat over the whole table is too slow)."""
     # ORDER BY term: concurrent upserts take row locks in the same order and cannot deadlock.
     cursor.execute(

@@ -52,7 +52,7 @@ def browser() -> Iterator:
 class Session:
     """One person's browser context, logged in through the real login form."""
 
-    def __init__(self, browser, live_server, username: str, viewport: dict | None = None) -> None:  # noqa: ANN001
+    def __init__(self, browser, live_server, username: str, viewport: dict | None = None) -> None:
         self.base = live_server.url
         self.context = browser.new_context(viewport=viewport or WIDE, base_url=self.base)
         self.page = self.context.new_page()
@@ -68,11 +68,11 @@ class Session:
         self.page.get_by_role("button", name="Log in").click()
         self.page.wait_for_url(f"{self.base}/")
 
-    def _console(self, message) -> None:  # noqa: ANN001
+    def _console(self, message) -> None:
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
             self.problems.append(message.text)  # failed loads are reported by _response, with the URL
 
-    def _response(self, response) -> None:  # noqa: ANN001
+    def _response(self, response) -> None:
         if response.status >= 400 and response.status not in self.expected_statuses:
             self.problems.append(f"{response.status} {response.url}")
 
@@ -85,7 +85,7 @@ class Session:
 
 
 @pytest.fixture
-def sessions(browser, live_server) -> Iterator:  # noqa: ANN001
+def sessions(browser, live_server) -> Iterator:
     opened: list[Session] = []
 
     def open_session(username: str, viewport: dict | None = None) -> Session:

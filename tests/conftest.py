@@ -26,7 +26,7 @@ IN_CI = bool(os.environ.get("CI"))
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook signature
+def pytest_runtest_makereport(item, call):  # pytest hook signature
     """In CI a skipped test is a failed test: nothing that needs a service may silently not run."""
     outcome = yield
     report = outcome.get_result()
@@ -73,7 +73,7 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture
-def reviewer(django_user_model):  # noqa: ANN001, ANN201
+def reviewer(django_user_model):
     from django.contrib.auth.models import Group
 
     user = django_user_model.objects.create_user("alice", password="alice-password")
@@ -82,7 +82,7 @@ def reviewer(django_user_model):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def editor(django_user_model):  # noqa: ANN001, ANN201
+def editor(django_user_model):
     from django.contrib.auth.models import Group
 
     user = django_user_model.objects.create_user("bob", password="bob-password")
@@ -102,7 +102,7 @@ test_database_url.__test__ = False  # a helper, not a test
 
 
 @pytest.fixture
-def celery_worker(transactional_db, settings) -> Iterator[subprocess.Popen]:  # noqa: ANN001
+def celery_worker(transactional_db, settings) -> Iterator[subprocess.Popen]:
     """A real `celery worker` process as the Procfile runs it (prefork pool, two children, every
     queue), on the real Redis broker, writing to the test database."""
     env = dict(os.environ, DATABASE_URL=test_database_url(), FETCH_DOMAIN_MIN_INTERVAL="0")
@@ -137,7 +137,7 @@ def celery_worker(transactional_db, settings) -> Iterator[subprocess.Popen]:  # 
         celery_app.control.purge()  # nothing of this test is left for the next one's worker
 
 
-def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.2) -> bool:  # noqa: ANN001
+def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.2) -> bool:
     """Poll until predicate() is truthy; used to wait for a worker's effect in the database."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

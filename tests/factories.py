@@ -42,7 +42,7 @@ def make_claim(
     status: str = Claim.Status.UNREVIEWED,
     rationale: str = "",
     rating_label: str = "",
-    reviewed_by=None,  # noqa: ANN001 - a user
+    reviewed_by=None,  # a user
 ) -> Claim:
     start = next(_counter) * 1000
     has_verdict = status in (Claim.Status.VERIFIED, Claim.Status.DISPUTED)

@@ -208,7 +208,7 @@ def local_tls_server(tmp_path: Path) -> Iterator[LocalServer]:
 
 
 @pytest.fixture
-def receiver(local_server, settings):  # noqa: ANN001, ANN201
+def receiver(local_server, settings):
     """A partner's webhook endpoint: the local HTTP server, taught to take POSTs; every request
     (headers, body) is kept in `received`; `/hook` answers 200."""
     settings.FETCH_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
@@ -216,7 +216,7 @@ def receiver(local_server, settings):  # noqa: ANN001, ANN201
     received: list[tuple[dict[str, str], bytes]] = []
     lock = threading.Lock()
 
-    def do_POST(handler) -> None:  # noqa: ANN001, N802 - the name http.server looks for
+    def do_POST(handler) -> None:  # the name http.server looks for
         body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
         with lock:
             received.append(({k.lower(): v for k, v in handler.headers.items()}, body))

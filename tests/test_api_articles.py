@@ -9,7 +9,7 @@ from tests.factories import auth, make_partner
 pytestmark = pytest.mark.django_db
 
 
-def _submit(client, key: str, body: dict, idempotency_key: str | None = None):  # noqa: ANN001, ANN201
+def _submit(client, key: str, body: dict, idempotency_key: str | None = None):
     headers = auth(key) | ({"Idempotency-Key": idempotency_key} if idempotency_key else {})
     return client.post("/api/v1/articles/", body, content_type="application/json", headers=headers)
 

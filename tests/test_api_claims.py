@@ -16,7 +16,7 @@ VERIFIED, DISPUTED = Claim.Status.VERIFIED, Claim.Status.DISPUTED
 
 
 @pytest.fixture
-def newsroom(reviewer):  # noqa: ANN001, ANN201
+def newsroom(reviewer):
     """Two partners, each with an article, plus an article our own reviewers submitted."""
     harbour, harbour_key = make_partner("Harbour Gazette")
     valley, valley_key = make_partner("Valley Courier")
@@ -43,7 +43,7 @@ def newsroom(reviewer):  # noqa: ANN001, ANN201
         "harbour": harbour_article, "valley": valley_article, "staff": staff_article}}  # fmt: skip
 
 
-def _ids(response) -> set[int]:  # noqa: ANN001
+def _ids(response) -> set[int]:
     assert response.status_code == 200, response.content
     return {item["id"] for item in response.json()["results"]}
 

@@ -15,7 +15,7 @@ from tests.factories import auth, make_partner
 pytestmark = pytest.mark.django_db
 
 
-def _error(response) -> dict:  # noqa: ANN001
+def _error(response) -> dict:
     body = response.json()
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
     return body["error"]

@@ -13,7 +13,7 @@ from tests.factories import auth, make_article, make_claim, make_evidence, make_
 pytestmark = pytest.mark.django_db
 
 
-def _queries(client, url: str, key: str) -> int:  # noqa: ANN001
+def _queries(client, url: str, key: str) -> int:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, headers=auth(key))
     assert response.status_code == 200, response.content

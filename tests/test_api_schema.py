@@ -17,7 +17,7 @@ from tests.factories import auth, make_article, make_claim, make_evidence, make_
 
 
 @pytest.fixture
-def wsgi_requests_in_test_transaction(db, settings) -> Iterator[None]:  # noqa: ANN001
+def wsgi_requests_in_test_transaction(db, settings) -> Iterator[None]:
     """Let requests go straight into Django's WSGI app and still see the test's data.
 
     Django closes the connection at the end of a WSGI request made inside a transaction, which would
@@ -35,7 +35,7 @@ def wsgi_requests_in_test_transaction(db, settings) -> Iterator[None]:  # noqa: 
 
 
 @pytest.fixture
-def partner_world(db) -> dict:  # noqa: ANN001
+def partner_world(db) -> dict:
     """A partner with an article, claims with and without verdicts, evidence, and a webhook."""
     partner, key = make_partner()
     article = submitted_by(partner, make_article(url="https://harbour.example/b"))
@@ -63,7 +63,7 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_
     ],
 )
 @pytest.mark.usefixtures("wsgi_requests_in_test_transaction")
-def test_it_conforms_to_its_openapi_schema(case, partner_world):  # noqa: ANN001
+def test_it_conforms_to_its_openapi_schema(case, partner_world):
     # Half of the generated ids are swapped for real ones, so 200 answers are checked, not only 404s.
     path = case.path_parameters or {}
     if isinstance(path.get("id"), int) and path["id"] % 2 == 0:

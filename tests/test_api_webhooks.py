@@ -16,7 +16,7 @@ from tests.httpserver import Reply, verify_signature
 ALL_EVENTS = ["article.processed", "claim.verdict_set", "claim.verdict_changed", "claim.needs_recheck"]
 
 
-def _register(client, key: str, url: str, events=ALL_EVENTS, own_only: bool = True):  # noqa: ANN001, ANN201
+def _register(client, key: str, url: str, events=ALL_EVENTS, own_only: bool = True):
     return client.post(
         "/api/v1/webhooks/",
         {"url": url, "events": events, "own_submissions_only": own_only},
@@ -96,7 +96,7 @@ def test_it_delivers_a_signed_verdict_webhook(client, receiver, reviewer, django
 
 
 @pytest.fixture
-def eager_retries():  # noqa: ANN201
+def eager_retries():
     """Eager Celery runs a task's retry at once, but only when it does not propagate the Retry."""
     from factcheck.celery import app
 

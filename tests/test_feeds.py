@@ -29,7 +29,7 @@ def rss(*paths: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _local_fetching(settings) -> None:  # noqa: ANN001
+def _local_fetching(settings) -> None:
     settings.FETCH_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
     settings.FETCH_DOMAIN_MIN_INTERVAL = 0
 
@@ -38,7 +38,7 @@ def feed_sources() -> list[str]:
     return sorted(Source.objects.filter(origin=Source.Origin.FEED).values_list("url", flat=True))
 
 
-def test_it_queues_new_rss_items_once(db, local_server, django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+def test_it_queues_new_rss_items_once(db, local_server, django_capture_on_commit_callbacks) -> None:
     local_server.route("/feed.xml", body=rss("/a", "/b"), content_type="application/rss+xml")
     for path in ("/a", "/b", "/c"):
         local_server.route(
@@ -64,7 +64,7 @@ def test_it_queues_new_rss_items_once(db, local_server, django_capture_on_commit
     )
 
 
-def test_it_reads_atom_and_sitemaps(db, local_server) -> None:  # noqa: ANN001
+def test_it_reads_atom_and_sitemaps(db, local_server) -> None:
     local_server.route("/atom", body=ATOM, content_type="application/atom+xml")
     local_server.route(
         "/sitemap.xml", body=SITEMAP.format(base=local_server.url("").rstrip("/")), content_type=XML
@@ -81,7 +81,7 @@ def test_it_reads_atom_and_sitemaps(db, local_server) -> None:  # noqa: ANN001
     assert dict(Feed.objects.values_list("url", "kind"))[sitemap.url] == "sitemap"
 
 
-def test_it_bounds_the_fan_out_of_one_crawl(db, local_server, settings) -> None:  # noqa: ANN001
+def test_it_bounds_the_fan_out_of_one_crawl(db, local_server, settings) -> None:
     settings.FEED_MAX_NEW_ITEMS = 3
     local_server.route("/feed.xml", body=rss(*[f"/item/{i}" for i in range(8)]), content_type=XML)
     feed = Feed.objects.create(url=local_server.url("/feed.xml"))
@@ -92,8 +92,8 @@ def test_it_bounds_the_fan_out_of_one_crawl(db, local_server, settings) -> None:
     assert len(feed_sources()) == 8
 
 
-def test_it_uses_conditional_get_for_feeds(db, local_server) -> None:  # noqa: ANN001
-    def reply(request):  # noqa: ANN001, ANN202
+def test_it_uses_conditional_get_for_feeds(db, local_server) -> None:
+    def reply(request):
         from tests.httpserver import Reply
 
         if request.headers.get("if-none-match") == '"f1"':
@@ -108,7 +108,7 @@ def test_it_uses_conditional_get_for_feeds(db, local_server) -> None:  # noqa: A
     assert local_server.requests_to("/feed.xml")[-1].headers["if-none-match"] == '"f1"'
 
 
-def test_it_stores_a_clear_error_for_a_broken_or_hostile_feed(db, local_server) -> None:  # noqa: ANN001
+def test_it_stores_a_clear_error_for_a_broken_or_hostile_feed(db, local_server) -> None:
     billion_laughs = (
         '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
         "<rss><channel><item><link>&lol2;</link></item></channel></rss>"
@@ -126,7 +126,7 @@ def test_it_stores_a_clear_error_for_a_broken_or_hostile_feed(db, local_server) 
     assert "not well-formed" in broken.last_error
 
 
-def test_it_claims_each_due_feed_once(db, local_server) -> None:  # noqa: ANN001
+def test_it_claims_each_due_feed_once(db, local_server) -> None:
     now = timezone.now()
     due = Feed.objects.create(url="https://a.example.org/feed", last_crawled_at=now - timedelta(hours=2))
     Feed.objects.create(url="https://b.example.org/feed", last_crawled_at=now - timedelta(minutes=5))

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def redis_away(settings):  # noqa: ANN001, ANN201
+def redis_away(settings):
     with socket.socket() as probe:  # a free port: nothing answers on it once the probe is closed
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

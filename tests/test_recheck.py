@@ -44,7 +44,7 @@ def page(*sentences: str) -> str:
 class Site:
     """One page whose HTML, ETag and status a test changes; answers 304 to a matching If-None-Match."""
 
-    def __init__(self, server, path: str, html: str) -> None:  # noqa: ANN001 - LocalServer
+    def __init__(self, server, path: str, html: str) -> None:  # LocalServer
         self.server, self.path = server, path
         self.html, self.etag, self.status = html, '"v1"', 200
         server.handle(path, self)
@@ -69,7 +69,7 @@ class Site:
 
 
 @pytest.fixture(autouse=True)
-def _local_fetching(settings) -> None:  # noqa: ANN001
+def _local_fetching(settings) -> None:
     settings.FETCH_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
     settings.FETCH_DOMAIN_MIN_INTERVAL = 0
 
@@ -102,7 +102,7 @@ def verified_claim_on(source: Source, quote: str, text: str) -> Claim:
 
 
 @pytest.fixture
-def recheck(django_capture_on_commit_callbacks):  # noqa: ANN001, ANN201
+def recheck(django_capture_on_commit_callbacks):
     """Re-check a source and run what it queued on commit (tasks are eager in unit tests)."""
 
     def run(source_id: int) -> str:
@@ -116,7 +116,7 @@ def make_due(source: Source) -> None:
     Source.objects.filter(pk=source.pk).update(next_check_at=timezone.now() - timedelta(minutes=1))
 
 
-def test_it_stores_nothing_when_a_page_is_unchanged(db, local_server, recheck) -> None:  # noqa: ANN001
+def test_it_stores_nothing_when_a_page_is_unchanged(db, local_server, recheck) -> None:
     site = Site(local_server, "/report", page(REMOVALS, FERRY))
     source = fetched_source(site)
     counts = (Snapshot.objects.count(), Passage.objects.count())
@@ -136,7 +136,7 @@ def test_it_stores_nothing_when_a_page_is_unchanged(db, local_server, recheck) -
 
 def test_it_flags_a_verified_claim_when_its_passage_changes(
     db, local_server, reviewer, django_capture_on_commit_callbacks
-) -> None:  # noqa: ANN001
+) -> None:
     site = Site(local_server, "/report", page(REMOVALS, FERRY))
     source = fetched_source(site)
     changed = verified_claim_on(source, "18,048", "The agency removed about 18,000 people in 2023.")
@@ -187,7 +187,7 @@ def test_it_flags_a_verified_claim_when_its_passage_changes(
 
 def test_it_marks_a_source_gone_after_repeated_404s_and_flags_claims(
     db, local_server, settings, recheck
-) -> None:  # noqa: ANN001
+) -> None:
     settings.RECHECK_GONE_AFTER = 3
     site = Site(local_server, "/report", page(REMOVALS, FERRY))
     source = fetched_source(site)
@@ -208,7 +208,7 @@ def test_it_marks_a_source_gone_after_repeated_404s_and_flags_claims(
     assert recheck_claim_due() == [], "gone sources are not re-checked on schedule"
 
 
-def test_it_backs_off_on_503_without_flagging(db, local_server, settings, recheck) -> None:  # noqa: ANN001
+def test_it_backs_off_on_503_without_flagging(db, local_server, settings, recheck) -> None:
     settings.RECHECK_GONE_AFTER = 2
     site = Site(local_server, "/report", page(REMOVALS, FERRY))
     source = fetched_source(site)
@@ -230,7 +230,7 @@ def test_it_backs_off_on_503_without_flagging(db, local_server, settings, rechec
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_never_fetches_a_source_twice_when_runs_overlap(local_server, settings) -> None:  # noqa: ANN001
+def test_it_never_fetches_a_source_twice_when_runs_overlap(local_server, settings) -> None:
     settings.RECHECK_DOMAIN_CONCURRENCY = 1000
     settings.RECHECK_DOMAIN_PER_MINUTE = 1000
     paths = [f"/page/{i}" for i in range(24)]
@@ -268,7 +268,7 @@ def test_it_never_fetches_a_source_twice_when_runs_overlap(local_server, setting
     assert not Source.objects.filter(fetching_since__isnull=False).exists()
 
 
-def test_it_limits_how_many_sources_of_one_domain_are_claimed(db, settings) -> None:  # noqa: ANN001
+def test_it_limits_how_many_sources_of_one_domain_are_claimed(db, settings) -> None:
     settings.RECHECK_DOMAIN_CONCURRENCY = 2
     past = timezone.now() - timedelta(hours=1)
     Source.objects.bulk_create(
@@ -287,7 +287,7 @@ def test_it_limits_how_many_sources_of_one_domain_are_claimed(db, settings) -> N
     assert all(s.next_check_at > timezone.now() for s in held_back), "held back rows wait a little"
 
 
-def test_it_puts_a_verdicts_sources_on_the_daily_cadence(db, local_server, reviewer, recheck) -> None:  # noqa: ANN001
+def test_it_puts_a_verdicts_sources_on_the_daily_cadence(db, local_server, reviewer, recheck) -> None:
     site = Site(local_server, "/report", page(REMOVALS, FERRY))
     source = fetched_source(site)
     Source.objects.filter(pk=source.pk).update(next_check_at=timezone.now() + timedelta(days=20))
@@ -306,7 +306,7 @@ def test_it_puts_a_verdicts_sources_on_the_daily_cadence(db, local_server, revie
     assert source.check_interval == timedelta(days=2)
 
 
-def test_it_rechecks_due_sources_from_the_command(transactional_db, local_server) -> None:  # noqa: ANN001
+def test_it_rechecks_due_sources_from_the_command(transactional_db, local_server) -> None:
     site = Site(local_server, "/report", page(REMOVALS, FERRY))
     source = fetched_source(site)
     claim = verified_claim_on(source, "2.1 million", "The ferry carried 2.1 million passengers.")
@@ -323,7 +323,7 @@ def test_it_rechecks_due_sources_from_the_command(transactional_db, local_server
     assert "not_modified" in out.getvalue()
 
 
-def test_it_creates_the_default_schedules_once(db) -> None:  # noqa: ANN001
+def test_it_creates_the_default_schedules_once(db) -> None:
     from django_celery_beat.models import PeriodicTask
 
     call_command("setup_schedules", stdout=StringIO())
@@ -340,7 +340,7 @@ def test_it_creates_the_default_schedules_once(db) -> None:  # noqa: ANN001
 
 
 @pytest.mark.integration
-def test_it_flags_a_claim_within_one_scheduled_run_on_a_real_worker(celery_worker, local_server) -> None:  # noqa: ANN001
+def test_it_flags_a_claim_within_one_scheduled_run_on_a_real_worker(celery_worker, local_server) -> None:
     site = Site(local_server, "/report", page(REMOVALS, FERRY))
     source = fetched_source(site)
     claim = verified_claim_on(source, "18,048", "The agency removed about 18,000 people in 2023.")

@@ -14,18 +14,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alice(client, reviewer):  # noqa: ANN001, ANN201 - a logged-in reviewer's client
+def alice(client, reviewer):  # a logged-in reviewer's client
     client.force_login(reviewer)
     return client
 
 
 @pytest.fixture
-def article(reviewer):  # noqa: ANN001, ANN201
+def article(reviewer):
     return make_article(user=reviewer)
 
 
 @pytest.fixture
-def claim(article):  # noqa: ANN001, ANN201
+def claim(article):
     return make_claim(article, "18,000 vehicles")
 
 

@@ -12,14 +12,14 @@ from .ui_factories import make_article, make_bare_claim, make_claim, make_eviden
 pytestmark = pytest.mark.django_db
 
 
-def _queries(client, url: str) -> int:  # noqa: ANN001
+def _queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, url
     return len(captured)
 
 
-def _grow_claim(claim, n: int, reviewer) -> None:  # noqa: ANN001
+def _grow_claim(claim, n: int, reviewer) -> None:
     """n pieces of evidence (each from its own source), comments, events, duplicates and sources."""
     other_article = make_article(text="Elsewhere.\n\nThe bridge carries 18,000 vehicles a day.")
     for i in range(n):

@@ -22,7 +22,7 @@ NEW = "Traffic counts show about <script>alert(1)</script> vehicles a day cross 
 
 
 @pytest.fixture
-def flagged(reviewer):  # noqa: ANN001, ANN201
+def flagged(reviewer):
     """A claim whose evidence passage changed: the old snapshot, a new one, and the event."""
     claim = make_claim(make_article(user=reviewer), "18,000 vehicles")
     evidence = make_evidence(claim, passage_text=OLD)

@@ -16,7 +16,7 @@ HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
-def claim(reviewer):  # noqa: ANN001, ANN201
+def claim(reviewer):
     return make_claim(make_article(user=reviewer), "18,000 vehicles")
 
 

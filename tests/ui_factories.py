@@ -28,7 +28,7 @@ SOURCE_TEXT = (
 )
 
 
-def make_article(*, text: str = ARTICLE_TEXT, title: str = "", user=None, status: str = "done") -> Article:  # noqa: ANN001
+def make_article(*, text: str = ARTICLE_TEXT, title: str = "", user=None, status: str = "done") -> Article:
     """A processed article with one Sentence per sentence (split on '. ' and line breaks)."""
     article = Article.objects.create(
         input_kind=Article.InputKind.TEXT,
@@ -62,7 +62,7 @@ def make_article(*, text: str = ARTICLE_TEXT, title: str = "", user=None, status
     return article
 
 
-def make_claim(article: Article, sentence_text: str | None = None, *, score: float = 0.8, **fields) -> Claim:  # noqa: ANN003
+def make_claim(article: Article, sentence_text: str | None = None, *, score: float = 0.8, **fields) -> Claim:
     """A claim on an existing sentence of the article (the first one containing `sentence_text`)."""
     sentences = article.sentences.order_by("position")
     sentence = sentences.filter(text__contains=sentence_text).first() if sentence_text else sentences.last()
@@ -119,7 +119,7 @@ def make_snapshot(*, url: str = "", text: str = SOURCE_TEXT) -> Snapshot:
 
 def make_evidence(
     claim: Claim, snapshot: Snapshot | None = None, *, passage_text: str = "", **fields
-) -> Evidence:  # noqa: ANN003
+) -> Evidence:
     """Evidence quoting `passage_text` (by default the snapshot's second paragraph)."""
     snapshot = snapshot or make_snapshot()
     passage_text = passage_text or snapshot.text.split("\n\n")[1]

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def sources_added_before(apps, schema_editor):  # noqa: ANN001, ANN201 - migration signature
+def sources_added_before(apps, schema_editor):  # migration signature
     """Sources added for a claim used to be read back from its "source_added" audit events."""
     ClaimEvent = apps.get_model("claims", "ClaimEvent")
     ClaimSource = apps.get_model("claims", "ClaimSource")
