@@ -18,7 +18,7 @@ from sources.search import search_passages
 from text.ranking import rerank, tokenize
 
 from .models import Article, Claim, ClaimSource, Evidence
-from .selectors import ARTICLE_HEAVY_FIELDS
+from .selectors.common import ARTICLE_HEAVY_FIELDS
 from .stance import suggest_stance
 
 # Candidates fetched from the index before re-ranking, and how many become Evidence rows.

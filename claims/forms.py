@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from .models import Claim, Stance
-from .selectors import QUEUE_SORTS
+from .selectors.queue import QUEUE_SORTS
 
 User = get_user_model()
 

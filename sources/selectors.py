@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .models import Source, SourceCheck
+from django.shortcuts import get_object_or_404
+
+from .models import Snapshot, Source, SourceCheck
 from .recheck import base_interval
 
 
@@ -39,3 +41,12 @@ def source_check_history(source: Source, *, limit: int = 50) -> SourceCheckHisto
         backs_verdict=source.backs_verdict,
         link_rot_count=source.link_rot_count,
     )
+
+
+def source_for_view(pk: int) -> Source:
+    return get_object_or_404(Source, pk=pk)
+
+
+def snapshot_for_view(pk: int) -> Snapshot:
+    """A snapshot with its source, without the stored raw body (the page shows the extracted text)."""
+    return get_object_or_404(Snapshot.objects.select_related("source").defer("raw_body"), pk=pk)

@@ -163,7 +163,7 @@ def _context(before: str, after: str, full_before: bool, full_after: bool) -> tu
 @register.simple_tag
 def passage_in_context(evidence: Any, claim: Any) -> SafeString:
     """The quoted passage marked inside the snapshot text around it; shared terms emphasised."""
-    from claims.selectors import CONTEXT_CHARS
+    from claims.selectors.common import CONTEXT_CHARS
 
     before_text = getattr(evidence, "context_before", "") or ""
     after_text = getattr(evidence, "context_after", "") or ""
@@ -179,7 +179,7 @@ def passage_in_context(evidence: Any, claim: Any) -> SafeString:
 
 @register.simple_tag
 def claim_in_context(claim: Any) -> SafeString:
-    from claims.selectors import CONTEXT_CHARS
+    from claims.selectors.common import CONTEXT_CHARS
 
     before_text = getattr(claim, "context_before", "") or ""
     after_text = getattr(claim, "context_after", "") or ""

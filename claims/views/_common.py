@@ -6,7 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from ..models import Claim
 from ..review import NotAllowed
-from ..selectors import claim_for_page
+from ..selectors.claim_page import claim_for_page
 
 
 def get_claim_for_user(request: HttpRequest, pk: int) -> Claim:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from ..forms import ArticleSubmitForm
 from ..models import Article, Sentence
 from ..review import ReviewError, claim_promote_sentence
-from ..selectors import article_page
+from ..selectors.article_page import article_page
 from ..services import SubmissionError
 from ..services import article_submit as submit_service
 

@@ -18,7 +18,8 @@ from ..forms import (
     VerdictForm,
 )
 from ..models import Claim, ClaimLink, Evidence
-from ..selectors import assignable_users, claim_page
+from ..selectors.claim_page import claim_page
+from ..selectors.queue import assignable_users
 from ._common import get_claim_for_user, refuse, safe_next
 
 

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from ..selectors import dashboard_for
+from ..selectors.dashboard import dashboard_for
 
 
 @login_required

@@ -8,8 +8,8 @@ from django.views.decorators.http import require_POST
 
 from ..forms import BulkActionForm, QueueFilterForm
 from ..review import NotAllowed, ReviewError, claims_bulk_update, is_editor
-from ..selectors import assignable_users
-from ..selectors import claim_queue as queue_selector
+from ..selectors.queue import assignable_users
+from ..selectors.queue import claim_queue as queue_selector
 from ._common import refuse, safe_next
 
 PAGE_SIZE = 25

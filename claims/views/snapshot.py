@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from ..selectors import snapshot_for_view
+from sources.selectors import snapshot_for_view
 
 
 @login_required

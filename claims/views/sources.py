@@ -2,9 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from sources.selectors import source_check_history
-
-from ..selectors import source_for_view
+from sources.selectors import source_check_history, source_for_view
 
 
 @login_required
