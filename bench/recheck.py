@@ -5,7 +5,7 @@
 Works in a throw-away database created next to DATABASE_URL's (dropped at the end, also on failure),
 so nothing is left behind. N sources on a local HTTP server, each with a stored snapshot and ETag:
 5 % change their text, 5 % send new bytes with the same text (a new ad), the rest answer 304.
-Workers are processes, each claiming batches with the real due-selection (SKIP LOCKED) and running
+Workers are processes, each leasing batches with the real due-selection (SKIP LOCKED) and running
 the whole re-check in-process (fetch, compare, snapshot and index on change). Then every source is
 made due again with unchanged content, after a VACUUM, to measure bytes of growth per re-check.
 Prints a markdown section.
@@ -117,15 +117,15 @@ def _worker(queue: "multiprocessing.Queue[Counter[str]]") -> None:
     from django.db import connection
 
     from factcheck.queueing import tasks_run_here
-    from sources.recheck import recheck_claim_due, source_recheck
+    from sources.recheck import lease_due_sources, source_recheck
 
     counts: Counter[str] = Counter()
     try:
         # The follow-up tasks (indexing, claim flagging) run in this process, as `recheck --wait`.
         with tasks_run_here():
-            while batch := recheck_claim_due(limit=25):
+            while batch := lease_due_sources(limit=25):
                 for source_id, stamp in batch:
-                    counts[source_recheck(source_id, claimed_at=stamp).outcome] += 1
+                    counts[source_recheck(source_id, leased_at=stamp).outcome] += 1
     except Exception as exc:  # reported in the table, and the parent must not hang
         counts[f"worker crashed: {type(exc).__name__}: {exc}"] += 1
     finally:
@@ -231,7 +231,7 @@ def main() -> None:
 
         print("## Scheduled re-checks (bench/recheck.py)\n")
         print(f"{args.sources:,} sources on a local HTTP server (one process, threads), "
-              f"{args.workers} worker processes, {os.cpu_count()} cores; each worker claims batches of 25 "
+              f"{args.workers} worker processes, {os.cpu_count()} cores; each worker leases batches of 25 "
               "with the real due-selection (SKIP LOCKED) and runs the full re-check in-process "
               "(the `recheck --wait` path).\n")  # fmt: skip
         print("| run | re-checks | seconds | re-checks/s | outcomes |")

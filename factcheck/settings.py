@@ -169,13 +169,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180, minimum=1)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {
-    "sources.tasks.fetch_*": {"queue": "fetch"},
-    "sources.tasks.*": {"queue": "nlp"},
-    "claims.tasks.fetch_*": {"queue": "fetch"},
-    "claims.tasks.*": {"queue": "nlp"},
-    "partners.tasks.fetch_*": {"queue": "fetch"},
-}
+# Queues: each task names its own on its decorator (`fetch` waits on other servers, `nlp` is CPU-bound);
+# a worker started with `--queues fetch,nlp,default` (the Procfile) takes all of them.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # How long a message a worker took stays invisible before Redis hands it out again: just over
     # the hard time limit (no task can legitimately hold it longer), so a task lost with its whole
@@ -216,7 +211,7 @@ RECHECK_DEFAULT_INTERVAL_HOURS = env_int("RECHECK_DEFAULT_INTERVAL_HOURS", 24 * 
 RECHECK_MAX_INTERVAL_HOURS = env_int("RECHECK_MAX_INTERVAL_HOURS", 24 * 30, minimum=1)
 # Link-rot strikes (404/410, DNS failures, persistent errors) after which a source is gone.
 RECHECK_GONE_AFTER = env_int("RECHECK_GONE_AFTER", 3, minimum=1)
-# Sources claimed per scheduled run, and per domain: in flight at once, and started per minute.
+# Sources leased per scheduled run, and per domain: in flight at once, and started per minute.
 RECHECK_MAX_PER_RUN = env_int("RECHECK_MAX_PER_RUN", 500, minimum=1)
 RECHECK_DOMAIN_CONCURRENCY = env_int("RECHECK_DOMAIN_CONCURRENCY", 2, minimum=1)
 RECHECK_DOMAIN_PER_MINUTE = env_int("RECHECK_DOMAIN_PER_MINUTE", 30, minimum=1)

@@ -76,11 +76,11 @@ def _record(*, webhooks: list[Webhook], event: str, data: dict[str, Any]) -> lis
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(webhook=hook, event=event, event_id=event_id, payload=payload) for hook in webhooks
     )
-    from .tasks import fetch_deliver_webhook
+    from .tasks import deliver_webhook
 
     for delivery in deliveries:
         delivery_id = delivery.pk
-        transaction.on_commit(lambda delivery_id=delivery_id: fetch_deliver_webhook.delay(delivery_id))
+        transaction.on_commit(lambda delivery_id=delivery_id: deliver_webhook.delay(delivery_id))
     return deliveries
 
 
@@ -178,10 +178,10 @@ def _settle(
 
 def delivery_redeliver(*, delivery: WebhookDelivery) -> None:
     """Send a failed delivery again (from the admin), with a fresh attempt budget."""
-    from .tasks import fetch_deliver_webhook
+    from .tasks import deliver_webhook
 
     WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.FAILED).update(
         status=WebhookDelivery.Status.PENDING, attempts=0, last_error=""
     )
     delivery_id = delivery.pk
-    transaction.on_commit(lambda: fetch_deliver_webhook.delay(delivery_id))
+    transaction.on_commit(lambda: deliver_webhook.delay(delivery_id))

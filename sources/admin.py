@@ -74,8 +74,8 @@ class FeedAdmin(admin.ModelAdmin):
     def crawl_now(self, request, queryset) -> None:
         from django.db import transaction
 
-        from .tasks import fetch_feed
+        from .tasks import crawl_feed
 
         feed_ids = list(queryset.values_list("id", flat=True))
-        transaction.on_commit(lambda: [fetch_feed.delay(feed_id) for feed_id in feed_ids])
+        transaction.on_commit(lambda: [crawl_feed.delay(feed_id) for feed_id in feed_ids])
         self.message_user(request, f"Queued {len(feed_ids)} feed crawl(s).")

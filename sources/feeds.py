@@ -165,8 +165,8 @@ def _queue_new_items(urls: list[str]) -> int:
     return created
 
 
-def feeds_claim_due() -> list[int]:
-    """Active feeds whose interval has passed, each claimed by moving `last_crawled_at` forward with
+def feeds_lease_due() -> list[int]:
+    """Active feeds whose interval has passed, each leased by moving `last_crawled_at` forward with
     a conditional UPDATE, so overlapping beat ticks never crawl one feed twice."""
     now = timezone.now()
     due = (
@@ -174,8 +174,8 @@ def feeds_claim_due() -> list[int]:
         .annotate(due_at=F("last_crawled_at") + F("interval"))
         .filter(Q(last_crawled_at__isnull=True) | Q(due_at__lte=now))
     )
-    claimed = []
+    leased = []
     for feed_id, last in due.values_list("id", "last_crawled_at"):
         if Feed.objects.filter(pk=feed_id, last_crawled_at=last).update(last_crawled_at=now) == 1:
-            claimed.append(feed_id)
-    return claimed
+            leased.append(feed_id)
+    return leased

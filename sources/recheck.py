@@ -1,7 +1,7 @@
 """Scheduled re-checks of sources: pick due work safely, fetch cheaply, judge change and link rot.
 
-Flow: `recheck_claim_due` claims a batch of due sources (`FOR UPDATE SKIP LOCKED`, then a stamp in
-`fetching_since`), `source_recheck` fetches one claimed source (conditional GET; change is judged
+Flow: `lease_due_sources` leases a batch of due sources (`FOR UPDATE SKIP LOCKED`, then a stamp in
+`fetching_since`), `source_recheck` fetches one leased source (conditional GET; change is judged
 on the extracted text by `source_fetch`), records the outcome, reschedules it and announces
 changes with `sources.signals.snapshot_changed` / `source_gone`. No transaction is held across the
 network call. An unchanged re-check writes no history row: it bumps a counter on the source.
@@ -21,7 +21,7 @@ from factcheck.queueing import enqueue
 
 from .fetching import FetchError
 from .models import Snapshot, Source, SourceCheck
-from .services import FETCH_CLAIM_TTL, SourceError, source_fetch
+from .services import FETCH_LEASE_TTL, SourceError, source_fetch
 from .signals import snapshot_changed, source_gone
 from .tasks import index_snapshot
 
@@ -85,11 +85,11 @@ def _domain_minute_key(domain: str, now: datetime) -> str:
     return f"recheck:minute:{domain}:{now:%Y%m%d%H%M}"
 
 
-def recheck_claim_due(*, limit: int | None = None) -> list[tuple[int, str]]:
+def lease_due_sources(*, limit: int | None = None) -> list[tuple[int, str]]:
     """Claim up to `limit` due sources; return (source id, claim stamp) pairs for the fetch tasks.
 
     Rows another transaction is looking at are skipped (SKIP LOCKED), and the chosen rows get
-    `fetching_since` before commit, so two overlapping beat ticks or workers can never claim the same
+    `fetching_since` before commit, so two overlapping beat ticks or workers can never lease the same
     source. Per-domain limits (in flight, started per minute) hold back some due rows; those are
     nudged a couple of minutes later so the next scan sees other domains instead of the same ones.
     """
@@ -100,14 +100,14 @@ def recheck_claim_due(*, limit: int | None = None) -> list[tuple[int, str]]:
     with transaction.atomic(), connection.cursor() as cursor:
         # Fetched by the pipeline but never scheduled: first re-check a verdict-interval after the fetch.
         first = now - _hours("RECHECK_VERDICT_INTERVAL_HOURS")
-        params = {"now": now, "first": first, "stale": now - FETCH_CLAIM_TTL, "scan": limit * 4}
+        params = {"now": now, "first": first, "stale": now - FETCH_LEASE_TTL, "scan": limit * 4}
         cursor.execute(_DUE_SQL, params)
         rows = cursor.fetchall()
         if not rows:
             return []
         domains = sorted({domain for _, domain in rows})
         in_flight = dict(
-            Source.objects.filter(domain__in=domains, fetching_since__gte=now - FETCH_CLAIM_TTL)
+            Source.objects.filter(domain__in=domains, fetching_since__gte=now - FETCH_LEASE_TTL)
             .values_list("domain")
             .annotate(n=Count("id"))
             .values_list("domain", "n")
@@ -143,27 +143,27 @@ def recheck_claim_due(*, limit: int | None = None) -> list[tuple[int, str]]:
     return [(source_id, stamp) for source_id in chosen]
 
 
-def _claim_one(source_id: int) -> datetime | None:
+def _lease_one(source_id: int) -> datetime | None:
     """Claim one source for an operator's `recheck --source` (due or not); None if it is busy."""
     now = timezone.now()
-    free = Q(fetching_since__isnull=True) | Q(fetching_since__lt=now - FETCH_CLAIM_TTL)
+    free = Q(fetching_since__isnull=True) | Q(fetching_since__lt=now - FETCH_LEASE_TTL)
     return now if Source.objects.filter(free, pk=source_id).update(fetching_since=now) == 1 else None
 
 
 # --- one re-check --------------------------------------------------------------------------------
 
 
-def source_recheck(source_id: int, *, claimed_at: str | None = None) -> RecheckResult:
-    """Re-check one source. `claimed_at` is the stamp from `recheck_claim_due`; without it the
-    source is claimed here. A stale stamp (the claim expired and someone re-claimed) does nothing."""
-    if claimed_at is None:
-        stamp = _claim_one(source_id)
+def source_recheck(source_id: int, *, leased_at: str | None = None) -> RecheckResult:
+    """Re-check one source. `leased_at` is the stamp from `lease_due_sources`; without it the
+    source is leased here. A stale stamp (the lease expired and someone re-leased it) does nothing."""
+    if leased_at is None:
+        stamp = _lease_one(source_id)
         if stamp is None:
             return RecheckResult(source_id, "skipped", message="another worker is checking it")
     else:
-        stamp = datetime.fromisoformat(claimed_at)
+        stamp = datetime.fromisoformat(leased_at)
         if not Source.objects.filter(pk=source_id, fetching_since=stamp).exists():
-            return RecheckResult(source_id, "skipped", message="claim expired or taken over")
+            return RecheckResult(source_id, "skipped", message="lease expired or taken over")
     source = Source.objects.get(pk=source_id)
     old_snapshot_id = source.current_snapshot_id
     try:
@@ -183,7 +183,7 @@ def source_recheck(source_id: int, *, claimed_at: str | None = None) -> RecheckR
 
 
 def _reschedule(source: Source, interval: timedelta, *, delay: timedelta | None = None) -> dict:
-    """Fields that release the claim and set the next check."""
+    """Fields that release the lease and set the next check."""
     return {
         "fetching_since": None,
         "check_interval": interval,

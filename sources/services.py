@@ -17,7 +17,7 @@ from .fetching import FetchError, FetchResult, fetch
 from .models import Snapshot, Source
 
 # A claim on a source older than this is considered abandoned (worker killed mid-fetch).
-FETCH_CLAIM_TTL = timedelta(minutes=10)
+FETCH_LEASE_TTL = timedelta(minutes=10)
 
 
 class SourceError(Exception):

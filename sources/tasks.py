@@ -1,7 +1,5 @@
-"""Celery tasks for sources: fetching on the `fetch` queue, indexing on `nlp`.
-
-Routing: `sources.tasks.fetch_*` → fetch; `sources.tasks.index_*` → nlp (settings.CELERY_TASK_ROUTES).
-"""
+"""Celery tasks for sources. Each names its queue: `fetch` for the ones that wait on other servers,
+`nlp` for indexing (CPU-bound); the beat entry points only select work and send it on."""
 
 from celery import shared_task
 
@@ -15,7 +13,7 @@ from .services import SourceError, source_fetch
 from .signals import snapshot_indexed
 
 
-@shared_task(bind=True, max_retries=3)
+@shared_task(bind=True, max_retries=3, queue="fetch")
 def fetch_source(self, source_id: int) -> None:
     """Fetch a source, then index what it holds now.
 
@@ -39,47 +37,47 @@ def fetch_source(self, source_id: int) -> None:
         enqueue(index_snapshot, outcome.snapshot.pk)
 
 
-@shared_task
+@shared_task(queue="nlp")
 def index_snapshot(snapshot_id: int) -> None:
     """Cut and index a snapshot's passages (idempotent), then announce it so claims are matched."""
     snapshot_index(Snapshot.objects.get(pk=snapshot_id))
     snapshot_indexed.send(sender=Snapshot, snapshot_id=snapshot_id)
 
 
-# --- scheduled re-checks and feeds (beat entry points select on nlp; the fetching runs on `fetch`) ---
+# --- scheduled re-checks and feeds (the beat entry points select; the fetching runs on `fetch`) ---
 
 
-@shared_task
+@shared_task(queue="nlp")
 def recheck_due(limit: int | None = None) -> int:
-    """Beat entry point: claim a batch of due sources and queue one fetch task per source."""
-    from .recheck import recheck_claim_due
+    """Beat entry point: lease a batch of due sources and queue one fetch task per source."""
+    from .recheck import lease_due_sources
 
-    claimed = recheck_claim_due(limit=limit)
-    for source_id, stamp in claimed:
-        fetch_recheck_source.delay(source_id, stamp)
-    return len(claimed)
+    leased = lease_due_sources(limit=limit)
+    for source_id, stamp in leased:
+        recheck_source.delay(source_id, stamp)
+    return len(leased)
 
 
-@shared_task(acks_late=True)
-def fetch_recheck_source(source_id: int, claimed_at: str | None = None) -> str:
+@shared_task(acks_late=True, queue="fetch")
+def recheck_source(source_id: int, leased_at: str | None = None) -> str:
     from .recheck import source_recheck
 
-    return source_recheck(source_id, claimed_at=claimed_at).outcome
+    return source_recheck(source_id, leased_at=leased_at).outcome
 
 
-@shared_task
+@shared_task(queue="nlp")
 def crawl_feeds() -> int:
     """Beat entry point: queue a crawl of every active feed whose interval has passed."""
-    from .feeds import feeds_claim_due
+    from .feeds import feeds_lease_due
 
-    feed_ids = feeds_claim_due()
+    feed_ids = feeds_lease_due()
     for feed_id in feed_ids:
-        fetch_feed.delay(feed_id)
+        crawl_feed.delay(feed_id)
     return len(feed_ids)
 
 
-@shared_task
-def fetch_feed(feed_id: int) -> int:
+@shared_task(queue="fetch")
+def crawl_feed(feed_id: int) -> int:
     from .feeds import feed_crawl
 
     return feed_crawl(feed_id).created

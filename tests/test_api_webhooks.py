@@ -260,8 +260,23 @@ def test_it_delivers_through_a_real_worker(client, receiver, reviewer, celery_wo
     assert verify_signature(secret, headers["x-factcheck-signature"], body)["data"]["claim"]["id"] == claim.pk
 
 
-def test_it_sends_webhooks_from_the_fetch_queue():
+def test_every_task_names_its_queue_and_the_ones_that_wait_on_other_servers_use_fetch():
     from factcheck.celery import app
 
-    route = app.amqp.router.route({}, "partners.tasks.fetch_deliver_webhook")
-    assert route["queue"].name == "fetch"  # network-bound, beside the fetchers, away from nlp work
+    app.loader.import_default_modules()
+    ours = {
+        name: task
+        for name, task in app.tasks.items()
+        if name.split(".")[0] in {"claims", "sources", "partners"}
+    }
+    network = {
+        "partners.tasks.deliver_webhook",
+        "sources.tasks.fetch_source",
+        "sources.tasks.recheck_source",
+        "sources.tasks.crawl_feed",
+        "claims.tasks.fetch_article",
+    }
+    assert network <= set(ours)
+    for name, task in ours.items():
+        # Network-bound work beside the fetchers, away from the CPU-bound nlp queue, and back.
+        assert task.queue == ("fetch" if name in network else "nlp"), name

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sources.feeds import feed_crawl, feeds_claim_due, parse_feed
+from sources.feeds import feed_crawl, feeds_lease_due, parse_feed
 from sources.models import Feed, Source
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
@@ -133,8 +133,8 @@ def test_it_claims_each_due_feed_once(db, local_server) -> None:
     Feed.objects.create(url="https://c.example.org/feed", active=False)
     new = Feed.objects.create(url="https://d.example.org/feed")
 
-    assert sorted(feeds_claim_due()) == sorted([due.pk, new.pk])
-    assert feeds_claim_due() == [], "a second tick finds them claimed"
+    assert sorted(feeds_lease_due()) == sorted([due.pk, new.pk])
+    assert feeds_lease_due() == [], "a second tick finds them claimed"
 
 
 def test_it_detects_rss_1_and_skips_non_http_links() -> None:

@@ -16,7 +16,7 @@ from claims.models import Claim, ClaimEvent, Evidence
 from claims.review import claim_set_verdict
 from claims.signals import claim_changed
 from sources.models import Passage, Snapshot, Source, SourceCheck
-from sources.recheck import recheck_claim_due, source_recheck
+from sources.recheck import lease_due_sources, source_recheck
 from sources.selectors import source_check_history
 from sources.services import source_get_or_create
 from sources.tasks import fetch_source, recheck_due
@@ -205,7 +205,7 @@ def test_it_marks_a_source_gone_after_repeated_404s_and_flags_claims(
     assert Snapshot.objects.filter(source=source).exists(), "the evidence stays viewable"
     assert [c.http_status for c in SourceCheck.objects.filter(source=source)] == [404, 404, 404]
     make_due(source)
-    assert recheck_claim_due() == [], "gone sources are not re-checked on schedule"
+    assert lease_due_sources() == [], "gone sources are not re-checked on schedule"
 
 
 def test_it_backs_off_on_503_without_flagging(db, local_server, settings, recheck) -> None:
@@ -249,9 +249,9 @@ def test_it_never_fetches_a_source_twice_when_runs_overlap(local_server, setting
     def run(slot: int) -> None:
         try:
             barrier.wait()
-            while batch := recheck_claim_due(limit=5):
+            while batch := lease_due_sources(limit=5):
                 for source_id, stamp in batch:
-                    source_recheck(source_id, claimed_at=stamp)
+                    source_recheck(source_id, leased_at=stamp)
                     claimed[slot].append(source_id)
         finally:
             connection.close()
@@ -277,7 +277,7 @@ def test_it_limits_how_many_sources_of_one_domain_are_claimed(db, settings) -> N
         for host in ("big", "small") for i in range(5)
     )  # fmt: skip
 
-    claimed = Source.objects.filter(pk__in=[pk for pk, _ in recheck_claim_due(limit=10)])
+    claimed = Source.objects.filter(pk__in=[pk for pk, _ in lease_due_sources(limit=10)])
 
     assert (
         sorted(claimed.values_list("domain", flat=True))

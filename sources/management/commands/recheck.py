@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from factcheck.queueing import tasks_run_here
 from sources.models import Source
-from sources.recheck import RecheckResult, recheck_claim_due, source_recheck
+from sources.recheck import RecheckResult, lease_due_sources, source_recheck
 
 
 class Command(BaseCommand):
@@ -34,14 +34,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        from sources.tasks import fetch_recheck_source, recheck_due
+        from sources.tasks import recheck_due, recheck_source
 
         source_id = options["source"]
         if source_id is not None and not Source.objects.filter(pk=source_id).exists():
             raise CommandError(f"There is no source {source_id}.")
         if not options["wait"]:
             if source_id is not None:
-                fetch_recheck_source.delay(source_id)
+                recheck_source.delay(source_id)
                 self.stdout.write(f"Queued a re-check of source {source_id}.")
             else:
                 queued = recheck_due(options["limit"])
@@ -76,11 +76,11 @@ class Command(BaseCommand):
         done = 0
         started = time.monotonic()
         while done < limit:
-            batch = recheck_claim_due(limit=min(50, limit - done))
+            batch = lease_due_sources(limit=min(50, limit - done))
             if not batch:
                 break
-            for claimed_id, stamp in batch:
-                result = source_recheck(claimed_id, claimed_at=stamp)
+            for leased_id, stamp in batch:
+                result = source_recheck(leased_id, leased_at=stamp)
                 counts[result.outcome] += 1
                 done += 1
                 self.stderr.write(_progress(done, max(total, done), counts), ending="")
