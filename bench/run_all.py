@@ -13,6 +13,7 @@ SCRIPTS = [
     "extraction.py",
     "checkworthiness.py",
     "retrieval_quality.py",
+    "stance_cost.py",
     "embeddings.py",
     "retrieval_scale.py",
     "api_load.py",

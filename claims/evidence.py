@@ -19,7 +19,7 @@ from text.ranking import rerank, tokenize
 
 from .models import Article, Claim, ClaimSource, Evidence
 from .selectors.common import ARTICLE_HEAVY_FIELDS
-from .stance import suggest_stance
+from .stance import suggest_stances
 
 # Candidates fetched from the index before re-ranking, and how many become Evidence rows.
 RETRIEVE = 30
@@ -112,9 +112,10 @@ def claim_find_evidence(
         _note_if_empty(claim, reason)  # only stored while the claim has no evidence at all
         return EvidenceOutcome(0, reason)
 
+    # The stance model reads only passages that passed the gate, in one batch per claim.
+    stances = suggest_stances([(claim.text, passage.text, similarity) for passage, _, similarity in chosen])
     new_rows = []
-    for passage, score, similarity in chosen:
-        stance, reason = suggest_stance(claim.text, passage.text, similarity=similarity)
+    for (passage, score, _), (stance, reason) in zip(chosen, stances, strict=True):
         new_rows.append(
             Evidence(
                 claim=claim,

@@ -260,6 +260,14 @@ class Evidence(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["claim", "passage"], name="evidence_unique_passage"),
+            # One undecided suggestion per claim and snapshot, even when two workers match the same claim
+            # at once (the code also skips snapshots a claim already has evidence from). Decided rows
+            # are left out of it: duplicates decided before this existed keep their decisions.
+            models.UniqueConstraint(
+                fields=["claim", "snapshot"],
+                condition=models.Q(is_confirmed=False, is_rejected=False),
+                name="evidence_one_open_per_snapshot",
+            ),
         ]
         ordering = ["-score"]
 

@@ -2,28 +2,28 @@
 
 Two layers:
 
-1. Interpretable features and rules: shared terms, embedding similarity, numbers that agree or differ,
-   years, negation and direction words ("rose" vs "fell"). The rules give the label by default, and
-   the reason line always comes from these features.
-2. A small logistic regression (weights in `claims/data/stance_model.json`, fitted by
-   `bench/fit_stance.py` on HealthVer) over those features plus embedding pair features (u*v, |u-v|).
-   It is opt-in: it beats the rules by 15 macro-F1 points inside its own domain but loses 9 on
-   Climate-FEVER, an unseen one (see USE_LEARNED_MODEL). Below UNCLEAR_BELOW confidence it abstains.
+1. The stance model (text/stance_model.py): a MiniLM cross-encoder that reads the claim and the passage
+   together, fine-tuned by bench/fit_stance_model.py; its calibrated probability is shown ("model: supports
+   0.91"). Below UNCLEAR_BELOW it abstains ("unclear").
+2. Interpretable features and rules: shared terms, embedding similarity, numbers that agree or differ,
+   years, negation and direction words ("rose" vs "fell"). They always give the reason line beside the
+   model's label, and exact facts override the model where they are certain (see model_stance). Without
+   the model's weights (a slim install) the rules alone give the label, as they did before the model.
 
-Labels: supports | refutes | unrelated | unclear. "unclear" is an abstention: in evaluation it counts as
-wrong whatever the gold label says (see claims/evaluation/stance.py).
+Labels: supports | refutes | unrelated | unclear (the model's "neither" is stored as "unrelated": the
+passage does not settle the claim). "unclear" is an abstention: in evaluation it counts as wrong whatever
+the gold label says (see claims/evaluation/stance.py).
 """
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
+from text import embeddings, stance_model
 from text.ranking import (
     SAME_NUMBER_TOLERANCE,
     comparable,
@@ -34,7 +34,8 @@ from text.ranking import (
 )
 
 LABELS = ("supports", "refutes", "unrelated")
-MODEL_PATH = Path(__file__).resolve().parent / "data" / "stance_model.json"
+# The model's classes, in its output order, as the labels stored on Evidence.
+MODEL_LABELS = tuple("unrelated" if name == "neither" else name for name in stance_model.LABELS)
 
 # Rule thresholds, chosen by grid search for macro-F1 on HealthVer dev (Climate-FEVER held out; the
 # rules then scored 0.430 and 0.429). Cosine is MiniLM's: on HealthVer 67 % of Neutral pairs but only 34-43 %
@@ -49,20 +50,11 @@ UNRELATED_COVERAGE = 0.30
 NEGATION_MIN_COVERAGE = 0.50
 NEGATION_MIN_SIMILARITY = 0.60
 
-# Measured by bench/fit_stance.py (macro-F1, no abstention; each LR at its best C by HealthVer CV):
-#                          HealthVer 5-fold CV   Climate-FEVER pairs (never used to fit or tune)
-#   rules                  0.430                 0.429
-#   LR, rule features      0.443                 0.418
-#   LR, + u*v, |u-v|       0.580                 0.338 (predicts "refutes" 2.5x too often)
-# Fitted the other way round (Climate-FEVER -> HealthVer) the pair-feature model scores 0.347: the pair
-# features learn the fit set's topic and style, not stance. Our claims come from neither domain, so the
-# rules are the default (a decision the Climate-FEVER numbers informed). Refit on reviewer-confirmed
-# stances from our own newsroom data (Evidence rows a reviewer confirmed), then turn it on.
-USE_LEARNED_MODEL = False
-# The learned model abstains below this top-class probability: on HealthVer's out-of-fold predictions
-# 0.45 leaves 10 % of pairs "unclear", costs 1.1 points of strict macro-F1 and lifts the decided pairs
-# from 0.580 to 0.602.
-UNCLEAR_BELOW = 0.45
+# The model abstains ("unclear") when its top calibrated probability is below this. Chosen on the
+# calibration parts (`bench/fit_stance_model.py --calibration-report`; never the test parts): 0.40 leaves
+# 3-4 % of pairs unclear and costs about one point of strict macro-F1 (HealthVer 0.711 -> 0.698,
+# Climate-FEVER 0.530 -> 0.524, overrides on); higher thresholds cost far more.
+UNCLEAR_BELOW = 0.40
 
 # Words that negate what a sentence says. "failed" and "no longer" are left out where they describe
 # rather than negate: "failed refugee claimants accounted for 81 per cent of removals" confirms a
@@ -251,99 +243,104 @@ def heuristic_stance(c: Comparison) -> tuple[str, str]:
     return "unclear", _on_topic(c)
 
 
-def explain(label: str, c: Comparison, probability: float) -> str:
-    """The interpretable reason that best fits a label the learned model chose."""
+# --- the model, with the facts beside it ---------------------------------------------------------------
+
+
+def _fact_reason(c: Comparison) -> str:
+    """The most specific checkable fact the rules see in the pair, or "" when there is none."""
     f = c.features
-    rule_label, rule_reason = heuristic_stance(c)
-    if rule_label == label or label == "unclear":
-        return rule_reason
-    if label == "unrelated":
-        return _unrelated(c)
-    if label == "supports":
-        return _numbers(c) if f["numbers_close"] else _restates(c)
-    # refutes: the most specific contradiction present, else an honest "no explicit cue"
     if f["numbers_conflict"]:
         return _numbers_differ(c)
+    if f["numbers_close"] and f["numbers_same"] and c.off_claim_number:
+        return f"numbers partly differ: claim says {c.off_claim_number}, source says {c.off_passage_number}"
+    if f["numbers_close"]:
+        return _numbers(c)
     if f["years_conflict"]:
         return _years_differ(c)
-    if f["negation_mismatch"]:
+    if f["negation_mismatch"] and (
+        f["coverage"] >= NEGATION_MIN_COVERAGE or f["similarity"] >= NEGATION_MIN_SIMILARITY
+    ):
         return _negation(c)
-    if f["rebuttal_passage"]:
-        return "source reports no effect or a rebuttal"
     if f["direction_mismatch"]:
         return "direction differs: one says up, the other down"
-    return f"model leans refutes ({probability:.0%}); no explicit contradiction found"
+    return ""
 
 
-# --- the learned layer -----------------------------------------------------------------------------------
+def model_stance(
+    c: Comparison, probabilities: np.ndarray, *, overrides: bool = True, unclear_below: float | None = None
+) -> tuple[str, str]:
+    """Label and reason from the model's calibrated probabilities and the pair's exact facts.
 
-
-@dataclass(frozen=True)
-class StanceModel:
-    classes: tuple[str, ...]
-    features: tuple[str, ...]  # interpretable feature names, in column order
-    pair_features: tuple[str, ...]  # embedding blocks after them: "uv" and / or "absdiff" (384 each)
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray  # (classes, columns)
-    intercept: np.ndarray
-
-    def probabilities(self, features: dict[str, float], u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        x = np.concatenate(
-            [[features[name] for name in self.features], pair_vector(u, v, self.pair_features)]
-        )
-        logits = self.coef @ ((x - self.mean) / self.scale) + self.intercept
-        exp = np.exp(logits - logits.max())
-        return exp / exp.sum()
-
-
-def pair_vector(u: np.ndarray, v: np.ndarray, blocks: tuple[str, ...]) -> np.ndarray:
-    """SBERT-style pair features: u*v (where both vectors agree) and |u-v| (where they differ)."""
-    u, v = np.asarray(u, np.float64), np.asarray(v, np.float64)
-    parts = {"uv": lambda: u * v, "absdiff": lambda: np.abs(u - v)}
-    return np.concatenate([parts[name]() for name in blocks]) if blocks else np.zeros(0)
-
-
-@lru_cache(maxsize=4)
-def load_model(path: Path = MODEL_PATH) -> StanceModel | None:
-    """The fitted model, or None when no weights file exists."""
-    if not path.is_file():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return StanceModel(
-        classes=tuple(data["classes"]),
-        features=tuple(data["features"]),
-        pair_features=tuple(data["pair_features"]),
-        mean=np.array(data["mean"], dtype=np.float64),
-        scale=np.array(data["scale"], dtype=np.float64),
-        coef=np.array(data["coef"], dtype=np.float64),
-        intercept=np.array(data["intercept"], dtype=np.float64),
+    The facts override where they are certain, and their reason then leads. A figure of the claim that
+    the source states clearly differently (over 10 % off, same unit) refutes when the model read agreement
+    or the passage is on the same subject (the rules' relatedness bar); every figure of the claim stated
+    by a same-subject passage supports where the model saw nothing; a different year turns "supports"
+    into "unclear" (it may be another year's event). A differing figure in a passage on something else is
+    most often another quantity, so the model's "neither" stands. On the calibration parts these
+    overrides cost HealthVer nothing and gain Climate-FEVER 2 points over the bare model; overriding every
+    label on any number conflict cost HealthVer 3. Otherwise the model decides, and abstains below
+    UNCLEAR_BELOW. (`overrides` and `unclear_below` exist for the calibration report of
+    bench/fit_stance_model.py, which chose the defaults.)
+    """
+    best = int(np.argmax(probabilities))
+    label, confidence = MODEL_LABELS[best], float(probabilities[best])
+    fact = _fact_reason(c)
+    model_says = f"model: {'neither' if label == 'unrelated' else label} {confidence:.2f}"
+    f = c.features
+    # "The same subject": the rules' own relatedness bar (a cosine of 0.55; without one, shared terms).
+    same_subject = (
+        f["similarity"] >= UNRELATED_SIMILARITY if c.similarity_known else f["coverage"] >= UNRELATED_COVERAGE
     )
+    if overrides and f["numbers_conflict"] and label != "refutes" and (label == "supports" or same_subject):
+        return "refutes", f"{fact} · {model_says}"
+    if overrides and label == "unrelated" and same_subject and f["numbers_same"] and not c.off_claim_number:
+        # Every figure of the claim stated (within 1 %) by a passage on the same subject.
+        return "supports", f"{fact} · {model_says}"
+    if overrides and f["years_conflict"] and label == "supports":
+        return "unclear", f"{fact} · {model_says}"
+    if confidence < (UNCLEAR_BELOW if unclear_below is None else unclear_below):
+        label = "unclear"
+    return label, f"{model_says} · {fact}" if fact else model_says
+
+
+def suggest_stances(
+    pairs: Sequence[tuple[str, str, float | None]], *, use_model: bool | None = None
+) -> list[tuple[str, str]]:
+    """(label, reason) for each (claim, passage, claim/passage cosine or None), the model run batched.
+
+    Give the cosine when the caller has it: nothing is embedded here, and without it the rules judge
+    relatedness by shared terms alone. `use_model` defaults to "when its weights are installed".
+    """
+    if use_model is None:
+        use_model = stance_model.model_available()
+    if use_model:
+        pairs = _with_similarities(pairs)
+    comparisons = [compare(claim, passage, similarity=similarity) for claim, passage, similarity in pairs]
+    if not use_model or not comparisons:
+        return [heuristic_stance(comparison) for comparison in comparisons]
+    probabilities = stance_model.probabilities([(claim, passage) for claim, passage, _ in pairs])
+    return [model_stance(c, p) for c, p in zip(comparisons, probabilities, strict=True)]
+
+
+def _with_similarities(
+    pairs: Sequence[tuple[str, str, float | None]],
+) -> list[tuple[str, str, float | None]]:
+    """Fill in missing cosines with the MiniLM encoder (no pgvector, or a caller without vectors): the
+    overrides' "same subject" test needs it, and the cross-encoder already costs more than encoding."""
+    missing = sorted(
+        {text for claim, passage, similarity in pairs if similarity is None for text in (claim, passage)}
+    )
+    if not missing or not embeddings.model_available():
+        return list(pairs)
+    vectors = dict(zip(missing, embeddings.encode(missing), strict=True))
+    return [
+        (claim, passage, float(vectors[claim] @ vectors[passage]) if similarity is None else similarity)
+        for claim, passage, similarity in pairs
+    ]
 
 
 def suggest_stance(
-    claim: str,
-    passage: str,
-    *,
-    similarity: float | None = None,
-    claim_vector: np.ndarray | None = None,
-    passage_vector: np.ndarray | None = None,
-    use_model: bool | None = None,
+    claim: str, passage: str, *, similarity: float | None = None, use_model: bool | None = None
 ) -> tuple[str, str]:
-    """(label, reason) for a passage as evidence for a claim.
-
-    Pass `similarity` (the claim/passage cosine) or both vectors when the caller has them: nothing is
-    embedded here, and without either the rules judge relatedness by shared terms alone. The learned
-    layer runs when `use_model` (default USE_LEARNED_MODEL) is true, the weights exist and both vectors
-    are given.
-    """
-    if claim_vector is not None and passage_vector is not None:
-        similarity = float(np.dot(claim_vector, passage_vector))
-    comparison = compare(claim, passage, similarity=similarity)
-    model = load_model() if (USE_LEARNED_MODEL if use_model is None else use_model) else None
-    if model is None or claim_vector is None or passage_vector is None:
-        return heuristic_stance(comparison)
-    probabilities = model.probabilities(comparison.features, claim_vector, passage_vector)
-    best = int(np.argmax(probabilities))
-    label = model.classes[best] if probabilities[best] >= UNCLEAR_BELOW else "unclear"
-    return label, explain(label, comparison, float(probabilities[best]))
+    """(label, reason) for one passage as evidence for a claim; see suggest_stances."""
+    return suggest_stances([(claim, passage, similarity)], use_model=use_model)[0]

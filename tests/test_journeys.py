@@ -79,7 +79,7 @@ def registered_webhook(api: Api, url: str, events: list[str]) -> str:
     return api.post("/webhooks/", {"url": url, "events": events}, expect=201)["secret"]
 
 
-def delivered(receiver, event: str) -> list[dict]:  # noqa: ANN001
+def delivered(receiver, event: str) -> list[dict]:
     """The webhook bodies of this event type the partner's endpoint has received so far."""
     return [
         {"headers": headers, "body": body}
@@ -129,6 +129,72 @@ def test_a_partner_submits_a_url_and_its_linked_pages_become_evidence(
     # Each page was fetched once, however many claims it was matched against.
     assert local_server.hits["/audit"] == 1 and local_server.hits["/ridership"] == 1
     assert ClaimSource.objects.filter(claim=cost, origin="article_link").count() == 2
+
+
+REMOVALS_REPORT = page(
+    "CBSA annual report on removals",
+    "The Canada Border Services Agency removed 18,048 people from Canada in the last fiscal year, "
+    "according to its annual report on removals.",
+    "Failed refugee claimants accounted for 81 per cent of removals.",
+)
+STATISTICS_BULLETIN = page(
+    "Immigration statistics bulletin",
+    "Removals in calendar year 2024 totalled 17,357, the highest annual figure since 2014, the "
+    "statistics bulletin shows.",
+    "The bulletin is published every quarter.",
+)
+
+
+def test_linked_pages_support_the_claims_they_bear_on_and_nothing_reaches_an_unrelated_one(
+    live_server, celery_worker, local_server, settings
+):
+    """The stance model reads each linked page against each claim: the right page supports each claim,
+    the other page is gated out, and a claim neither page bears on gets no evidence at all."""
+    settings.FETCH_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    local_server.route("/removals", body=REMOVALS_REPORT)
+    local_server.route("/bulletin", body=STATISTICS_BULLETIN)
+    local_server.route(
+        "/deportations",
+        body=page(
+            "Deportations climb as Ottawa tightens enforcement",
+            "The Canada Border Services Agency removed about 18,000 people last fiscal year, according to "
+            f"<a href='{local_server.url('/removals')}'>the agency's annual report</a>.",
+            "Removals reached their highest level in a decade in 2024, "
+            f"<a href='{local_server.url('/bulletin')}'>federal statistics</a> show.",
+            "Separately, the city of Halifax approved a $12 million budget for 40 new public tennis courts "
+            "on Tuesday.",
+        ),
+    )
+    _, key = make_partner()
+    api = Api(live_server.url, key)
+
+    article_id = api.post("/articles/", {"url": local_server.url("/deportations")}, expect=202)["id"]
+    assert wait_for(
+        lambda: api.get(f"/articles/{article_id}/")["status"] in {"done", "failed"}, timeout=WORKER_TIMEOUT
+    )
+    article = Article.objects.get(pk=article_id)
+    assert article.status == "done", article.error
+    removed = Claim.objects.get(article=article, text__contains="about 18,000 people")
+    decade = Claim.objects.get(article=article, text__contains="highest level in a decade")
+    tennis = Claim.objects.get(article=article, text__contains="tennis courts")
+
+    removed_view = wait_for_evidence_from(api, removed.pk, local_server.url("/removals"))
+    decade_view = wait_for_evidence_from(api, decade.pk, local_server.url("/bulletin"))
+    assert wait_for(
+        lambda: ClaimSource.objects.filter(claim__article=article, matched_at__isnull=True).count() == 0,
+        timeout=WORKER_TIMEOUT,
+    ), "both linked pages were matched against every claim"
+
+    def stance_from(view: dict, path: str) -> tuple[str, str]:
+        [item] = [e for e in view["evidence"] if e["source_url"] == local_server.url(path)]
+        return item["stance"], item["stance_reason"]
+
+    stance, reason = stance_from(removed_view, "/removals")
+    assert stance == "supports" and "18,000 vs 18,048" in reason, reason
+    stance, reason = stance_from(decade_view, "/bulletin")
+    assert stance == "supports", reason
+    assert not Evidence.objects.filter(claim=tennis).exists()
+    assert api.get(f"/claims/{tennis.pk}/")["evidence"] == []
 
 
 def test_a_partner_suggests_a_source_and_the_claim_gets_evidence_from_it(

@@ -150,6 +150,27 @@ def test_it_keeps_one_card_per_snapshot(db):
     assert Evidence.objects.filter(claim=claim, snapshot=report).count() == 1
 
 
+def test_the_database_refuses_a_second_open_card_from_one_snapshot(db):
+    """Two workers matching one claim at once both pass the code's check; the constraint stops the second."""
+    from django.db import IntegrityError, transaction
+
+    report = stored_snapshot(
+        "https://border.example/twice",
+        "The agency removed 18,048 people in the last fiscal year. Officials said 18,048 were removed.",
+    )
+    claim = article_with_claim("The border agency removed 18,048 people in the last fiscal year.")
+    first, second = Passage.objects.filter(snapshot=report).order_by("position")[:2]
+    Evidence.objects.create(claim=claim, passage=first, snapshot=report, score=1.0)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Evidence.objects.create(claim=claim, passage=second, snapshot=report, score=0.9)
+    # A bulk insert that loses the race adds nothing, and raises nothing.
+    Evidence.objects.bulk_create(
+        [Evidence(claim=claim, passage=second, snapshot=report, score=0.9)], ignore_conflicts=True
+    )
+    assert Evidence.objects.filter(claim=claim, snapshot=report).count() == 1
+
+
 def test_it_never_makes_an_article_evidence_for_itself(db):
     text = "The agency removed 18,048 people in the last fiscal year, its annual report shows."
     own = stored_snapshot("https://border.example/story", text + " Critics were unconvinced.")
@@ -292,6 +313,6 @@ def test_it_suggests_stances_from_an_articles_own_sources(transactional_db, loca
     by_source = {e["source_url"]: e for e in claim["evidence"]}
     agrees, differs = by_source[local_server.url("/agrees")], by_source[local_server.url("/differs")]
     assert agrees["stance"] == "supports"
-    assert agrees["stance_reason"] == "numbers agree: 18,000 vs 18,048"
+    assert agrees["stance_reason"].startswith("numbers agree: 18,000 vs 18,048")
     assert differs["stance"] == "refutes"
     assert "numbers differ" in differs["stance_reason"] and "12,500" in differs["stance_reason"]

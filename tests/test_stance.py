@@ -1,10 +1,13 @@
-"""Stance suggestions and their reasons on hand-written pairs, the stored model, and the stance evaluation.
+"""Stance suggestions and their reasons on hand-written pairs, the shipped model, and the stance evaluation.
 
-Pure functions: no database. Similarities are given explicitly so the rules are tested, not the model.
+Pure functions: no database. The rule tests call `rules` (use_model=False, explicit similarities), so they
+test the rules, which are the fallback and the source of every reason line; the model tests run the
+shipped weights through the numpy encoder.
 """
 
 import json
 import random
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +16,10 @@ import pytest
 from claims import stance
 from claims.evaluation import embedding_cache
 from claims.evaluation import stance as stance_evaluation
-from claims.stance import LABELS, MODEL_PATH, load_model, suggest_stance
+from claims.stance import LABELS, suggest_stance, suggest_stances
+from text import stance_model
+
+rules = partial(suggest_stance, use_model=False)
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +29,7 @@ def _private_vector_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_it_says_numbers_agree_when_the_source_states_the_same_figure() -> None:
-    label, reason = suggest_stance(
+    label, reason = rules(
         "The city hired 18,000 workers in 2023.",
         "In 2023 the city hired 18,048 workers, records show.",
         similarity=0.8,
@@ -32,21 +38,19 @@ def test_it_says_numbers_agree_when_the_source_states_the_same_figure() -> None:
 
 
 def test_it_says_numbers_differ_and_refutes() -> None:
-    label, reason = suggest_stance(
+    label, reason = rules(
         "Unemployment fell to 3.5% in 2019.", "Unemployment fell to 5.2% in 2019.", similarity=0.9
     )
     assert (label, reason) == ("refutes", "numbers differ: claim says 3.5%, source says 5.2%")
 
 
 def test_it_names_both_years_when_dates_differ_and_does_not_guess() -> None:
-    label, reason = suggest_stance("The bridge opened in 2024.", "The bridge opened in 2019.", similarity=0.9)
+    label, reason = rules("The bridge opened in 2024.", "The bridge opened in 2019.", similarity=0.9)
     assert (label, reason) == ("unclear", "claim says 2024, source says 2019")
 
 
 def test_it_reports_a_negation_mismatch() -> None:
-    label, reason = suggest_stance(
-        "The vaccine causes autism.", "The vaccine does not cause autism.", similarity=0.85
-    )
+    label, reason = rules("The vaccine causes autism.", "The vaccine does not cause autism.", similarity=0.85)
     assert (label, reason) == ("refutes", "negation mismatch: source says 'not'")
 
 
@@ -56,41 +60,68 @@ def test_it_treats_a_double_negative_as_agreement_not_a_mismatch() -> None:
 
 
 def test_it_calls_an_off_topic_passage_unrelated() -> None:
-    label, reason = suggest_stance(
+    label, reason = rules(
         "The vaccine causes autism.", "The mayor opened a new library downtown.", similarity=0.1
     )
     assert label == "unrelated" and reason.startswith("little in common with the claim")
 
 
 def test_it_prefers_unclear_when_related_but_nothing_settles_it() -> None:
-    label, reason = suggest_stance(
+    label, reason = rules(
         "Sales rose sharply last quarter.", "Sales fell sharply last quarter.", similarity=0.9
     )
     assert label == "unclear" and "direction differs" in reason
 
 
 def test_it_falls_back_to_shared_terms_without_a_similarity() -> None:
-    label, reason = suggest_stance("The vaccine causes autism.", "The vaccine causes autism, a study says.")
+    label, reason = rules("The vaccine causes autism.", "The vaccine causes autism, a study says.")
     assert label == "supports" and "similarity" not in reason and "100% of its terms" in reason
 
 
-def test_it_ships_a_small_json_model_that_yields_a_label_and_an_interpretable_reason() -> None:
-    assert MODEL_PATH.is_file() and MODEL_PATH.stat().st_size < 2_000_000
-    model = load_model()
-    assert model is not None and set(model.classes) == set(LABELS)
-    assert model.coef.shape == (3, len(model.features) + 384 * len(model.pair_features))
-    rng = np.random.default_rng(0)
-    u, v = rng.normal(size=384), rng.normal(size=384)
-    u, v = u / np.linalg.norm(u), v / np.linalg.norm(v)
-    label, reason = suggest_stance(
-        "Unemployment fell to 3.5% in 2019.",
-        "Unemployment fell to 5.2% in 2019.",
-        claim_vector=u,
-        passage_vector=v,
-        use_model=True,
+requires_model = pytest.mark.skipif(not stance_model.model_available(), reason="stance weights not installed")
+
+
+@requires_model
+def test_the_numpy_forward_pass_gives_the_training_frameworks_logits() -> None:
+    """tests/data/stance_reference.json holds torch's logits for a few pairs, written by the fit script
+    from the same float16 weights; the numpy encoder must reproduce them."""
+    reference = json.loads((Path(__file__).parent / "data" / "stance_reference.json").read_text("utf-8"))
+    logits = stance_model.logits([(row["claim"], row["passage"]) for row in reference])
+    np.testing.assert_allclose(logits, [row["logits"] for row in reference], atol=2e-4)
+    # Batching and padding never change a pair's logits.
+    alone = stance_model.logits([(reference[0]["claim"], reference[0]["passage"])])
+    np.testing.assert_allclose(alone[0], logits[0], atol=1e-5)
+
+
+@requires_model
+def test_the_model_reads_the_pair_and_the_facts_stand_beside_its_label() -> None:
+    (label, reason), (denied, why), (offtopic, _) = suggest_stances(
+        [
+            (
+                "The agency removed about 18,000 people last year.",
+                "The agency removed 18,048 people last year.",
+                0.9,
+            ),
+            ("Vaccines cause autism.", "Large studies found no link between vaccines and autism.", 0.7),
+            ("Sea levels are rising.", "The city council approved a new budget for parks.", 0.1),
+        ]
     )
-    assert label in {*LABELS, "unclear"}
-    assert reason and "\n" not in reason
+    assert label == "supports" and reason.startswith("model: supports 0.")
+    assert reason.endswith("· numbers agree: 18,000 vs 18,048")
+    assert denied == "refutes" and why.startswith("model: refutes"), why
+    assert offtopic in {"unrelated", "unclear"}
+    probabilities = stance_model.probabilities([("Sea levels are rising.", "Sea levels are rising.")])
+    assert probabilities.shape == (1, 3) and abs(float(probabilities.sum()) - 1) < 1e-5
+
+
+@requires_model
+def test_a_clearly_different_figure_refutes_whatever_the_model_read() -> None:
+    label, reason = suggest_stance(
+        "Unemployment fell to 3.5% in 2019.", "Unemployment fell to 5.2% in 2019.", similarity=0.9
+    )
+    assert label == "refutes"
+    assert reason.startswith("numbers differ: claim says 3.5%, source says 5.2%"), reason
+    assert "model: " in reason
 
 
 HEALTHVER_ROWS = [
@@ -180,9 +211,7 @@ def test_it_counts_unclear_as_wrong_in_strict_scores() -> None:
 
 
 def test_a_descriptive_failed_is_not_a_negation():
-    from claims.stance import suggest_stance
-
-    stance, reason = suggest_stance(
+    stance, reason = rules(
         "The CBSA removed about 18,000 people last fiscal year.",
         "The CBSA removed 18,048 people last fiscal year; failed refugee claimants accounted for 81 per cent "
         "of removals.",
@@ -190,7 +219,7 @@ def test_a_descriptive_failed_is_not_a_negation():
 
     assert "negation" not in reason
     assert stance != "refutes", reason
-    denial, why = suggest_stance(
+    denial, why = rules(
         "The agency removed 18,000 people last year.",
         "The agency failed to remove 18,000 people last year, officials said.",
     )
@@ -198,9 +227,7 @@ def test_a_descriptive_failed_is_not_a_negation():
 
 
 def test_one_matching_figure_does_not_hide_one_that_differs():
-    from claims.stance import suggest_stance
-
-    stance, reason = suggest_stance(
+    stance, reason = rules(
         "The plant cost $310 million, up from an estimate of $240 million in 2021.",
         "The water treatment plant cost $295 million, against an estimate of $240 million made in 2021.",
     )
@@ -208,7 +235,7 @@ def test_one_matching_figure_does_not_hide_one_that_differs():
     assert stance == "unclear", reason
     assert "claim says $310 million, source says $295 million" in reason
     # A single approximate figure still supports: "about 18,000" is 18,048 rounded.
-    stance, reason = suggest_stance(
+    stance, reason = rules(
         "The agency removed about 18,000 people last fiscal year.",
         "The agency removed 18,048 people in the last fiscal year.",
     )

