@@ -1,7 +1,7 @@
 """Celery tasks for the article pipeline: ids in, pipeline functions out.
 
-Each task names its queue: `fetch_article` waits on another server (`fetch`); the rest is CPU-bound
-(`nlp`).
+Queues (settings.CELERY_TASK_ROUTES): `fetch_article` waits on another server (`fetch`); the rest is
+CPU-bound (`nlp`).
 """
 
 import logging
@@ -51,7 +51,7 @@ def _retry_when_busy(task: Task) -> None:
     # Still busy after minutes: someone is working on it; the stalled-work sweep covers the rest.
 
 
-@shared_task(bind=True, base=ArticleTask, max_retries=4, queue="fetch")
+@shared_task(bind=True, base=ArticleTask, max_retries=4)
 def fetch_article(self, article_id: int) -> None:
     try:
         with pipeline.article_lock(article_id):
@@ -74,7 +74,7 @@ def fetch_article(self, article_id: int) -> None:
     return None
 
 
-@shared_task(bind=True, base=ArticleTask, queue="nlp")
+@shared_task(bind=True, base=ArticleTask)
 def analyse_article(self, article_id: int) -> None:
     try:
         with pipeline.article_lock(article_id), pipeline.worker_deaths_counted(article_id):
@@ -96,7 +96,7 @@ def analyse_article(self, article_id: int) -> None:
     return None
 
 
-@shared_task(base=ArticleTask, queue="nlp")
+@shared_task(base=ArticleTask)
 def process_article(article_id: int) -> None:
     """Entry point after submission: URL articles are fetched first, others analysed directly."""
     article = Article.objects.only("input_kind", "snapshot_id").get(pk=article_id)
@@ -106,7 +106,7 @@ def process_article(article_id: int) -> None:
         enqueue(analyse_article, article_id)
 
 
-@shared_task(queue="nlp")
+@shared_task
 def match_snapshot(snapshot_id: int) -> int:
     """A snapshot was indexed: look in it for evidence for the claims that could use it.
 
@@ -116,7 +116,7 @@ def match_snapshot(snapshot_id: int) -> int:
     return snapshot_find_evidence(snapshot_id=snapshot_id)
 
 
-@shared_task(queue="nlp")
+@shared_task
 def recheck_claims_for_change(source_id: int, old_snapshot_id: int | None, new_snapshot_id: int) -> int:
     """A re-checked source changed: flag the claims whose evidence no longer reads the same."""
     from .recheck import claims_recheck_changed_source
@@ -127,7 +127,7 @@ def recheck_claims_for_change(source_id: int, old_snapshot_id: int | None, new_s
     return len(flagged)
 
 
-@shared_task(queue="nlp")
+@shared_task
 def flag_claims_on_gone_source(source_id: int, reason: str = "") -> int:
     from .recheck import claims_flag_gone_source
 
@@ -147,7 +147,7 @@ STALLED_QUEUED_SECONDS = 10 * 60
 STALLED_BATCH = 100
 
 
-@shared_task(queue="nlp")
+@shared_task
 def requeue_stalled_articles(after_worker_start: bool = False) -> int:
     """Queue again the articles whose work was lost (a killed worker, a broker restart).
 

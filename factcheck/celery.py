@@ -28,7 +28,6 @@ class SweepStalledWorkOnConnect(bootsteps.StartStopStep):
                 "claims.tasks.requeue_stalled_articles",
                 kwargs={"after_worker_start": True},
                 countdown=countdown,
-                queue="nlp",  # sent by name, so the task's own queue= is not seen here
             )
 
 

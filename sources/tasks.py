@@ -1,5 +1,5 @@
-"""Celery tasks for sources. Each names its queue: `fetch` for the ones that wait on other servers,
-`nlp` for indexing (CPU-bound); the beat entry points only select work and send it on."""
+"""Celery tasks for sources. Queues (settings.CELERY_TASK_ROUTES): `fetch` for the ones that wait on other
+servers, `nlp` for indexing (CPU-bound); the beat entry points only select work and send it on."""
 
 from celery import shared_task
 
@@ -13,7 +13,7 @@ from .services import SourceError, source_fetch
 from .signals import snapshot_indexed
 
 
-@shared_task(bind=True, max_retries=3, queue="fetch")
+@shared_task(bind=True, max_retries=3)
 def fetch_source(self, source_id: int) -> None:
     """Fetch a source, then index what it holds now.
 
@@ -37,7 +37,7 @@ def fetch_source(self, source_id: int) -> None:
         enqueue(index_snapshot, outcome.snapshot.pk)
 
 
-@shared_task(queue="nlp")
+@shared_task
 def index_snapshot(snapshot_id: int) -> None:
     """Cut and index a snapshot's passages (idempotent), then announce it so claims are matched."""
     snapshot_index(Snapshot.objects.get(pk=snapshot_id))
@@ -47,7 +47,7 @@ def index_snapshot(snapshot_id: int) -> None:
 # --- scheduled re-checks and feeds (the beat entry points select; the fetching runs on `fetch`) ---
 
 
-@shared_task(queue="nlp")
+@shared_task
 def recheck_due(limit: int | None = None) -> int:
     """Beat entry point: lease a batch of due sources and queue one fetch task per source."""
     from .recheck import lease_due_sources
@@ -58,14 +58,14 @@ def recheck_due(limit: int | None = None) -> int:
     return len(leased)
 
 
-@shared_task(acks_late=True, queue="fetch")
+@shared_task(acks_late=True)
 def recheck_source(source_id: int, leased_at: str | None = None) -> str:
     from .recheck import source_recheck
 
     return source_recheck(source_id, leased_at=leased_at).outcome
 
 
-@shared_task(queue="nlp")
+@shared_task
 def crawl_feeds() -> int:
     """Beat entry point: queue a crawl of every active feed whose interval has passed."""
     from .feeds import feeds_lease_due
@@ -76,7 +76,7 @@ def crawl_feeds() -> int:
     return len(feed_ids)
 
 
-@shared_task(queue="fetch")
+@shared_task
 def crawl_feed(feed_id: int) -> int:
     from .feeds import feed_crawl
 
