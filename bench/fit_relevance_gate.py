@@ -1,4 +1,4 @@
-"""Fit the evidence relevance gate's thresholds (claims/evidence.py) on the shared dev sets.
+"""Fit the evidence relevance gate's thresholds (claims/services/evidence.py) on the shared dev sets.
 
     .venv/bin/python bench/fit_relevance_gate.py
 
@@ -55,7 +55,7 @@ def pairs() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 
 
 def features(batch: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
-    from claims.evidence import claim_coverage
+    from claims.services.evidence import claim_coverage
     from text.embeddings import encode
 
     coverage = np.array([claim_coverage(claim, passage) for claim, passage in batch])

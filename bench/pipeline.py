@@ -21,7 +21,7 @@ import django
 django.setup()
 
 from claims.models import Article  # noqa: E402
-from claims.services import article_submit  # noqa: E402
+from claims.services.articles import article_submit  # noqa: E402
 from factcheck.queueing import tasks_run_here  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -17,6 +17,10 @@ from django.db import transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from claims.services.articles import article_fail, article_finish, article_set_status
+from claims.services.claims import claim_record_event, fingerprint
+from claims.services.duplicates import claim_find_duplicates, claims_embed
+from claims.services.evidence import article_own_sources, claim_find_evidence, claims_link_sources
 from factcheck.locks import LockBusy, is_locked, renewed_lock
 from factcheck.queueing import enqueue
 from sources.extraction import ExtractedDocument, clean_pasted_text, detect_language, extract_html
@@ -27,17 +31,7 @@ from text.quantities import extract_dates, extract_entities, extract_quantities
 from text.sentences import split_sentences
 
 from .checkworthiness import CLAIM_THRESHOLD, score_sentences
-from .duplicates import claim_find_duplicates, claims_embed
-from .evidence import article_own_sources, claim_find_evidence
 from .models import Article, Claim, ClaimEvent, ClaimSource, Sentence
-from .services import (
-    article_fail,
-    article_finish,
-    article_set_status,
-    claim_record_event,
-    claims_link_sources,
-    fingerprint,
-)
 
 logger = logging.getLogger(__name__)
 

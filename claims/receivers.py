@@ -36,7 +36,7 @@ def flag_claims_on_gone(sender: Any, *, source_id: int, reason: str = "", **kwar
 
 def move_verdict_sources_to_verdict_cadence(sender: Any, *, claim: Claim, kind: str, **kwargs: Any) -> None:
     """A verdict now rests on this claim's evidence: its sources are re-checked on the verdict cadence."""
-    from .recheck import claim_sources_back_verdict
+    from claims.services.recheck import claim_sources_back_verdict
 
     if kind in {"verdict_set", "verdict_changed"}:
         claim_sources_back_verdict(claim)

@@ -9,13 +9,13 @@ import logging
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from claims.services.articles import article_fail
 from factcheck.queueing import enqueue
 from factcheck.taskbase import MAX_TRANSIENT_RETRIES, RETRY_BACKOFF_MAX_SECONDS, WorkbenchTask, is_transient
 from sources.services import SourceError
 
 from . import pipeline
 from .models import Article
-from .services import article_fail
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def match_snapshot(snapshot_id: int) -> int:
     """A snapshot was indexed: look in it for evidence for the claims that could use it.
 
     Returns how many evidence rows were added."""
-    from .evidence import snapshot_find_evidence
+    from claims.services.evidence import snapshot_find_evidence
 
     return snapshot_find_evidence(snapshot_id=snapshot_id)
 
@@ -119,7 +119,7 @@ def match_snapshot(snapshot_id: int) -> int:
 @shared_task
 def recheck_claims_for_change(source_id: int, old_snapshot_id: int | None, new_snapshot_id: int) -> int:
     """A re-checked source changed: flag the claims whose evidence no longer reads the same."""
-    from .recheck import claims_recheck_changed_source
+    from claims.services.recheck import claims_recheck_changed_source
 
     flagged = claims_recheck_changed_source(
         source_id=source_id, old_snapshot_id=old_snapshot_id, new_snapshot_id=new_snapshot_id
@@ -129,7 +129,7 @@ def recheck_claims_for_change(source_id: int, old_snapshot_id: int | None, new_s
 
 @shared_task
 def flag_claims_on_gone_source(source_id: int, reason: str = "") -> int:
-    from .recheck import claims_flag_gone_source
+    from claims.services.recheck import claims_flag_gone_source
 
     return len(claims_flag_gone_source(source_id=source_id, reason=reason))
 
@@ -158,7 +158,7 @@ def requeue_stalled_articles(after_worker_start: bool = False) -> int:
     from django.db.models import Q
     from django.utils import timezone
 
-    from .services import article_set_status
+    from claims.services.articles import article_set_status
 
     now = timezone.now()
     steps = [Article.Status.EXTRACTING, Article.Status.SCORING, Article.Status.MATCHING]

@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from claims.models import Article, Claim
-from claims.review import claim_add_source
-from claims.services import article_submit
+from claims.services.articles import article_submit
+from claims.services.evidence import claim_add_source
 from sources.models import Source
 
 from .delivery import DeliveryError, check_url

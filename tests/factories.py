@@ -7,7 +7,7 @@ from datetime import date
 from django.utils import timezone
 
 from claims.models import Article, Claim, Evidence
-from claims.services import fingerprint
+from claims.services.claims import fingerprint
 from partners.models import Partner, PartnerSubmission
 from partners.services import api_key_create
 from sources.models import Passage, Snapshot, Source

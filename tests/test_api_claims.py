@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from claims.models import Claim, ClaimEvent, Comment
-from claims.review import evidence_decide
+from claims.services.evidence import evidence_decide
 from sources.models import Source
 from tests.factories import auth, make_article, make_claim, make_evidence, make_partner, submitted_by
 

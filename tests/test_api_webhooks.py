@@ -4,8 +4,8 @@ import pytest
 from django.db import transaction
 
 from claims.models import Article, Claim
-from claims.review import claim_set_verdict
-from claims.services import article_finish
+from claims.services.articles import article_finish
+from claims.services.claims import claim_set_verdict
 from claims.signals import claim_changed
 from partners.models import Webhook, WebhookDelivery
 from partners.webhooks import delivery_attempt

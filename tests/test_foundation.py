@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from claims.models import Article, Claim, ClaimEvent
-from claims.services import article_submit
+from claims.services.articles import article_submit
 
 from .conftest import BASE_DIR, wait_for
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from claims import pipeline
 from claims.models import Article, Claim
-from claims.services import article_submit
+from claims.services.articles import article_submit
 from tests.factories import auth, make_partner
 
 pytestmark = pytest.mark.django_db

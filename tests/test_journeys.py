@@ -11,7 +11,7 @@ import requests
 from django.urls import reverse
 
 from claims.models import Article, Claim, ClaimSource, Evidence
-from claims.review import claim_set_verdict
+from claims.services.claims import claim_set_verdict
 from partners.models import WebhookDelivery
 from sources.models import Feed, Source
 

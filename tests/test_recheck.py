@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from claims.models import Claim, ClaimEvent, Evidence
-from claims.review import claim_set_verdict
+from claims.services.claims import claim_set_verdict
 from claims.signals import claim_changed
 from sources.models import Passage, Snapshot, Source, SourceCheck
 from sources.recheck import lease_due_sources, source_recheck
@@ -175,7 +175,7 @@ def test_it_flags_a_verified_claim_when_its_passage_changes(
     assert Passage.objects.filter(snapshot_id=result.snapshot_id).exists(), "new text is indexed"
 
     # A redelivered change notification flags nobody twice.
-    from claims.recheck import claims_recheck_changed_source
+    from claims.services.recheck import claims_recheck_changed_source
 
     again = claims_recheck_changed_source(
         source_id=source.pk, old_snapshot_id=old_snapshot, new_snapshot_id=result.snapshot_id

@@ -12,9 +12,9 @@ import os
 import pytest
 from django.core.management import call_command
 
-from claims.duplicates import claim_find_duplicates
-from claims.evidence import claim_find_evidence
 from claims.models import Article, Claim, ClaimLink, Evidence
+from claims.services.duplicates import claim_find_duplicates
+from claims.services.evidence import claim_find_evidence
 from sources.extraction import ExtractedDocument
 from sources.models import Passage, Snapshot, Source, TermStat
 from sources.passages import snapshot_index, vectors_enabled

@@ -228,7 +228,7 @@ def test_it_requires_a_rationale_and_keeps_what_was_typed(alice, claim):
 
 
 def test_it_shows_a_conflict_and_keeps_the_typed_rationale_when_someone_saved_first(client, claim, editor):
-    from claims.review import claim_set_verdict
+    from claims.services.claims import claim_set_verdict
 
     seen_version = claim.version
     claim_set_verdict(

@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from claims.recheck import word_diff
-from claims.review import claim_flag_recheck
+from claims.services.claims import claim_flag_recheck
+from claims.services.recheck import word_diff
 from claims.templatetags.review_extras import diff_words
 from sources.models import SourceCheck
 

@@ -9,7 +9,7 @@ from itertools import count
 from django.utils import timezone
 
 from claims.models import Article, Claim, ClaimEvent, Evidence, Sentence
-from claims.services import fingerprint
+from claims.services.claims import fingerprint
 from sources.models import Passage, Snapshot, Source
 
 _serial = count(1)

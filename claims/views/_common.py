@@ -4,8 +4,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from claims.errors import NotAllowed
+
 from ..models import Claim
-from ..review import NotAllowed
 from ..selectors.claim_page import claim_for_page
 
 

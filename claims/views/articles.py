@@ -6,12 +6,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from claims.errors import ReviewError
+from claims.services.articles import SubmissionError
+from claims.services.articles import article_submit as submit_service
+from claims.services.claims import claim_promote_sentence
+
 from ..forms import ArticleSubmitForm
 from ..models import Article, Sentence
-from ..review import ReviewError, claim_promote_sentence
 from ..selectors.article_page import article_page
-from ..services import SubmissionError
-from ..services import article_submit as submit_service
 
 FINISHED = {Article.Status.DONE, Article.Status.FAILED}
 

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from .. import review
+from ..errors import NotAllowed, ReviewError, StaleVersion
 from ..forms import (
     RATING_SUGGESTIONS,
     AddSourceForm,
@@ -18,8 +18,12 @@ from ..forms import (
     VerdictForm,
 )
 from ..models import Claim, ClaimLink, Evidence
+from ..permissions import is_editor
 from ..selectors.claim_page import claim_page
 from ..selectors.queue import assignable_users
+from ..services import claims as claim_writes
+from ..services import duplicates as duplicate_writes
+from ..services import evidence as evidence_writes
 from ._common import get_claim_for_user, refuse, safe_next
 
 
@@ -47,7 +51,7 @@ def _render_claim(
         "page": claim_page(claim),
         "verdict_form": verdict_form or VerdictForm(initial=_verdict_initial(claim)),
         "conflict": conflict,
-        "is_editor": review.is_editor(request.user),
+        "is_editor": is_editor(request.user),
         "assignees": assignable_users(),
         "rating_suggestions": RATING_SUGGESTIONS,
         "stances": Evidence._meta.get_field("suggested_stance").choices,
@@ -84,7 +88,7 @@ def claim_verdict(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_claim(request, claim, verdict_form=form, status=400)
     data = form.cleaned_data
     try:
-        review.claim_set_verdict(
+        claim_writes.claim_set_verdict(
             claim=claim,
             user=request.user,
             status=data["status"],
@@ -92,13 +96,13 @@ def claim_verdict(request: HttpRequest, pk: int) -> HttpResponse:
             rating_label=data["rating_label"],
             expected_version=data["version"],
         )
-    except review.StaleVersion as exc:
+    except StaleVersion as exc:
         # Show the newer state, keep everything the user typed, and let them save over it knowingly.
         fresh = get_claim_for_user(request, pk)
         typed = request.POST.copy()
         typed["version"] = str(fresh.version)
         return _render_claim(request, fresh, verdict_form=VerdictForm(typed), conflict=str(exc), status=409)
-    except review.ReviewError as exc:
+    except ReviewError as exc:
         form.add_error(None, str(exc))
         return _render_claim(request, claim, verdict_form=form, status=400)
     messages.success(request, f"Marked {data['status']}.")
@@ -113,17 +117,21 @@ def _reason_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     reason, version = form.cleaned_data.get("reason", ""), form.cleaned_data.get("version")
     try:
         if action == "dismiss":
-            review.claim_dismiss(claim=claim, user=request.user, reason=reason, expected_version=version)
+            claim_writes.claim_dismiss(
+                claim=claim, user=request.user, reason=reason, expected_version=version
+            )
             done = "Claim dismissed."
         elif action == "restore":
-            review.claim_restore(claim=claim, user=request.user, expected_version=version)
+            claim_writes.claim_restore(claim=claim, user=request.user, expected_version=version)
             done = "Claim restored."
         else:
-            review.claim_revert_verdict(claim=claim, user=request.user, note=reason, expected_version=version)
+            claim_writes.claim_revert_verdict(
+                claim=claim, user=request.user, note=reason, expected_version=version
+            )
             done = "Verdict reverted; the claim is back in review."
-    except review.NotAllowed as exc:
+    except NotAllowed as exc:
         raise refuse(exc) from exc
-    except review.ReviewError as exc:
+    except ReviewError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, done)
@@ -158,12 +166,12 @@ def claim_assign(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(_claim_url(claim, "assignment"))
     assignee = form.cleaned_data["assignee"]
     try:
-        review.claim_assign(
+        claim_writes.claim_assign(
             claim=claim, user=request.user, assignee=assignee, expected_version=form.cleaned_data["version"]
         )
-    except review.NotAllowed as exc:
+    except NotAllowed as exc:
         raise refuse(exc) from exc
-    except review.ReviewError as exc:
+    except ReviewError as exc:
         messages.error(request, str(exc))
     else:
         who = assignee.get_username() if assignee else "nobody"
@@ -178,8 +186,8 @@ def claim_comment(request: HttpRequest, pk: int) -> HttpResponse:
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
-            review.comment_add(claim=claim, user=request.user, body=form.cleaned_data["body"])
-        except review.ReviewError as exc:
+            claim_writes.comment_add(claim=claim, user=request.user, body=form.cleaned_data["body"])
+        except ReviewError as exc:
             messages.error(request, str(exc))
     else:
         messages.error(request, "A comment cannot be empty.")
@@ -195,8 +203,10 @@ def claim_add_source(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Enter a full web address starting with http:// or https://.")
         return redirect(_claim_url(claim, "sources"))
     try:
-        source = review.claim_add_source(claim=claim, url=form.cleaned_data["url"], user=request.user)
-    except review.ReviewError as exc:
+        source = evidence_writes.claim_add_source(
+            claim=claim, url=form.cleaned_data["url"], user=request.user
+        )
+    except ReviewError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -216,10 +226,10 @@ def evidence_decide(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResp
         return redirect(_claim_url(claim, f"evidence-{evidence.pk}"))
     confirmed = form.cleaned_data["decision"] == "confirm"
     try:
-        review.evidence_decide(
+        evidence_writes.evidence_decide(
             evidence=evidence, user=request.user, confirmed=confirmed, stance=form.cleaned_data["stance"]
         )
-    except review.ReviewError as exc:
+    except ReviewError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Evidence confirmed." if confirmed else "Evidence rejected.")
@@ -235,7 +245,7 @@ def claim_link_decide(request: HttpRequest, pk: int, link_pk: int) -> HttpRespon
     if decision not in {"confirm", "reject"}:
         messages.error(request, "Choose confirm or reject.")
     else:
-        review.claim_link_decide(link=link, user=request.user, confirmed=decision == "confirm")
+        duplicate_writes.claim_link_decide(link=link, user=request.user, confirmed=decision == "confirm")
         messages.success(
             request, "Duplicate confirmed." if decision == "confirm" else "Not the same claim: noted."
         )

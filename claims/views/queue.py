@@ -6,8 +6,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from claims.errors import NotAllowed, ReviewError
+from claims.permissions import is_editor
+from claims.services.claims import claims_bulk_update
+
 from ..forms import BulkActionForm, QueueFilterForm
-from ..review import NotAllowed, ReviewError, claims_bulk_update, is_editor
 from ..selectors.queue import assignable_users
 from ..selectors.queue import claim_queue as queue_selector
 from ._common import refuse, safe_next

@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from claims.review import ReviewError
-from claims.services import SubmissionError
+from claims.errors import ReviewError
+from claims.services.articles import SubmissionError
 from factcheck.taskbase import TRANSIENT_ERRORS as SERVICE_ERRORS
 from partners.services import PartnerError
 

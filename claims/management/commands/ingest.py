@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 
 from claims.models import Article, Claim, Evidence
-from claims.services import SubmissionError, article_submit
+from claims.services.articles import SubmissionError, article_submit
 from factcheck.queueing import tasks_run_here
 
 

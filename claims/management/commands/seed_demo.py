@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from claims.models import Article
-from claims.services import article_submit
+from claims.services.articles import article_submit
 
 DEMO_USERNAME = "reviewer"
 DEMO_PASSWORD = "factcheck-demo"

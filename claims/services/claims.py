@@ -1,53 +1,52 @@
-"""What reviewers and editors do to claims: verdicts, evidence decisions, assignment, comments.
+"""Writes to claims: their audit trail, verdicts (the state machine), assignment, promotion, dismissal,
+comments and bulk actions.
 
-Every change is guarded (who may do it, from which state), made under a row lock with optimistic
-version checking, recorded as a ClaimEvent in the same transaction, and announced with
-`claims.signals.claim_changed` (inside the transaction, so a listener's writes — the partners'
+Every change is guarded (who may do it: claims/permissions.py; from which state: here), made under a row
+lock with optimistic version checking, recorded as a ClaimEvent in the same transaction, and announced
+with `claims.signals.claim_changed` (inside the transaction, so a listener's writes — the partners'
 webhook outbox — commit or roll back with the change itself).
 """
 
+import hashlib
+import re
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from factcheck.queueing import enqueue
-from sources.models import Source
-from sources.services import source_get_or_create
+from ..errors import ReviewError, StaleVersion
+from ..models import Claim, ClaimEvent, Comment, Sentence
+from ..permissions import check_can_assign, check_can_bulk_assign, check_can_revert_verdict
+from ..signals import claim_changed
 
-from .models import Claim, ClaimLink, ClaimSource, Comment, Evidence, Sentence, Stance
-from .services import claim_record_event, claims_link_sources
-from .signals import claim_changed
-
-EDITOR_GROUPS = {"editor", "admin"}
 VERDICTS = {Claim.Status.VERIFIED, Claim.Status.DISPUTED}
 
 
-class ReviewError(Exception):
-    """A review action that cannot be done; the message is shown to the user as is."""
+def fingerprint(text: str) -> str:
+    """A hash of the lower-cased words: the same sentence in two articles has one fingerprint."""
+    words = re.findall(r"\w+", text.lower())
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
 
 
-class StaleVersion(ReviewError):
-    """Someone saved the claim after this user loaded it; nothing was changed."""
-
-    def __init__(self, claim: Claim) -> None:
-        who = claim.reviewed_by.get_username() if claim.reviewed_by else "someone else"
-        super().__init__(
-            f"This claim was changed by {who} while you were working on it (now version "
-            f"{claim.version}). Your text is kept below: review the latest state and save again."
-        )
-        self.current = claim
-
-
-class NotAllowed(ReviewError):
-    pass
-
-
-def is_editor(user: AbstractBaseUser) -> bool:
-    return bool(
-        user.is_authenticated and (user.is_superuser or user.groups.filter(name__in=EDITOR_GROUPS).exists())
+def claim_record_event(
+    *,
+    claim: Claim,
+    kind: str,
+    actor: AbstractBaseUser | None = None,
+    actor_label: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+) -> ClaimEvent:
+    return ClaimEvent.objects.create(
+        claim=claim,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_label=actor_label or ("" if actor else "system"),
+        kind=kind,
+        before=before or {},
+        after=after or {},
+        note=note,
     )
 
 
@@ -147,8 +146,7 @@ def claim_flag_recheck(
 def claim_revert_verdict(
     *, claim: Claim, user: AbstractBaseUser, note: str, expected_version: int | None
 ) -> Claim:
-    if not is_editor(user):
-        raise NotAllowed("Only editors can revert a verdict.")
+    check_can_revert_verdict(user)
     if not claim.has_verdict:
         raise ReviewError("This claim has no verdict to revert.")
     return _change(
@@ -196,9 +194,7 @@ def claim_assign(
     expected_version: int | None = None,
 ) -> Claim:
     """Editors assign anyone; a reviewer may only take an unassigned claim for themselves."""
-    taking_it = assignee is not None and assignee.pk == user.pk and claim.assignee_id is None
-    if not (is_editor(user) or taking_it):
-        raise NotAllowed("Only editors can assign claims to other people.")
+    check_can_assign(user, claim, assignee)
     changes: dict[str, Any] = {"assignee": assignee}
     if claim.status == Claim.Status.UNREVIEWED and assignee is not None:
         changes["status"] = Claim.Status.IN_REVIEW
@@ -207,66 +203,12 @@ def claim_assign(
 
 def claim_promote_sentence(*, sentence: Sentence, user: AbstractBaseUser) -> Claim:
     """A reviewer turns a sentence the scorer passed over into a claim."""
-    from .pipeline import claim_from_sentence
+    from ..pipeline import claim_from_sentence
 
     claim, created = claim_from_sentence(sentence, promoted_by=user)
     if not created and claim.status == Claim.Status.DISMISSED:
         claim = claim_restore(claim=claim, user=user)
     return claim
-
-
-def evidence_decide(
-    *,
-    evidence: Evidence,
-    user: AbstractBaseUser,
-    confirmed: bool,
-    stance: str = "",
-) -> Evidence:
-    """Confirm (optionally with a corrected stance) or reject a piece of evidence."""
-    if stance and stance not in Stance.values:
-        raise ReviewError(f"Unknown stance {stance!r}.")
-    with transaction.atomic():
-        evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
-        before = {"confirmed": evidence.is_confirmed, "rejected": evidence.is_rejected,
-                  "stance": evidence.confirmed_stance}  # fmt: skip
-        evidence.is_confirmed, evidence.is_rejected = confirmed, not confirmed
-        evidence.confirmed_stance = (stance or evidence.suggested_stance) if confirmed else ""
-        evidence.decided_by, evidence.decided_at = user, timezone.now()
-        evidence.save(
-            update_fields=["is_confirmed", "is_rejected", "confirmed_stance", "decided_by", "decided_at"]
-        )
-        claim_record_event(
-            claim=evidence.claim,
-            kind="evidence_confirmed" if confirmed else "evidence_rejected",
-            actor=user,
-            before=before,
-            after={
-                "evidence": evidence.pk,
-                "snapshot": evidence.snapshot_id,
-                "stance": evidence.confirmed_stance,
-            },  # fmt: skip
-        )
-    return evidence
-
-
-def claim_link_decide(*, link: ClaimLink, user: AbstractBaseUser, confirmed: bool) -> ClaimLink:
-    """A reviewer confirms or rejects a near-duplicate link; both directions change, who and when kept."""
-    state = ClaimLink.State.CONFIRMED if confirmed else ClaimLink.State.REJECTED
-    with transaction.atomic():
-        now = timezone.now()
-        ClaimLink.objects.filter(
-            Q(claim_id=link.claim_id, other_id=link.other_id)
-            | Q(claim_id=link.other_id, other_id=link.claim_id)
-        ).update(state=state, decided_by=user, decided_at=now)
-        claim_record_event(
-            claim=link.claim,
-            kind="duplicate_confirmed" if confirmed else "duplicate_rejected",
-            actor=user,
-            before={"state": link.state},
-            after={"other": link.other_id, "state": state, "similarity": link.similarity},
-        )
-    link.refresh_from_db()
-    return link
 
 
 def comment_add(*, claim: Claim, user: AbstractBaseUser, body: str) -> Comment:
@@ -279,37 +221,6 @@ def comment_add(*, claim: Claim, user: AbstractBaseUser, body: str) -> Comment:
     return comment
 
 
-def claim_add_source(
-    *, claim: Claim, url: str, user: AbstractBaseUser | None = None, actor_label: str = ""
-) -> Source:
-    """Register a URL as a source for this claim and queue it; its passages are matched on arrival."""
-    from urllib.parse import urlsplit
-
-    from sources.tasks import fetch_source
-
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ReviewError("Enter a full web address starting with http:// or https://.")
-    by_reviewer = user is not None
-    with transaction.atomic():
-        source = source_get_or_create(
-            url=url, origin=Source.Origin.REVIEWER if by_reviewer else Source.Origin.PARTNER
-        )
-        claims_link_sources(
-            claims=[claim],
-            sources=[source],
-            origin=ClaimSource.Origin.REVIEWER if by_reviewer else ClaimSource.Origin.PARTNER,
-            user=user,
-            label=actor_label,
-        )
-        claim_record_event(
-            claim=claim, kind="source_added", actor=user, actor_label=actor_label,
-            after={"source": source.pk, "url": source.url},
-        )  # fmt: skip
-        enqueue(fetch_source, source.pk)
-    return source
-
-
 def claims_bulk_update(
     *, claims: list[Claim], user: AbstractBaseUser, action: str, assignee: AbstractBaseUser | None = None
 ) -> tuple[int, list[str]]:
@@ -318,8 +229,8 @@ def claims_bulk_update(
     Each claim is its own transaction: one claim that cannot change (a verdict blocks dismissal)
     does not undo the others. Bulk assignment is for editors only, even of unassigned claims.
     """
-    if action == "assign" and not is_editor(user):
-        raise NotAllowed("Only editors can assign claims in bulk.")
+    if action == "assign":
+        check_can_bulk_assign(user)
     if action not in {"assign", "dismiss"}:
         raise ReviewError(f"Unknown bulk action {action!r}.")
     changed, refused = 0, []

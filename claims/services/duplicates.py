@@ -9,13 +9,16 @@ sentences ("Prices rose.") look alike without saying the same thing, nor when am
 from functools import lru_cache
 
 import numpy as np
-from django.db import connection
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from sources.passages import vector_literal
 
-from .matching import SUGGEST_THRESHOLD, TRIGRAM_WEIGHT, claim_similarity, link_decision
-from .models import Claim, ClaimLink
+from ..matching import SUGGEST_THRESHOLD, TRIGRAM_WEIGHT, claim_similarity, link_decision
+from ..models import Claim, ClaimLink
+from .claims import claim_record_event
 
 CANDIDATES = 20
 # A vector neighbour further than this cannot reach SUGGEST_THRESHOLD even with identical trigrams
@@ -159,3 +162,23 @@ def _store_links(rows: list[ClaimLink]) -> int:
         )
         inserted = cursor.fetchall()
     return len(inserted) // 2
+
+
+def claim_link_decide(*, link: ClaimLink, user: AbstractBaseUser, confirmed: bool) -> ClaimLink:
+    """A reviewer confirms or rejects a near-duplicate link; both directions change, who and when kept."""
+    state = ClaimLink.State.CONFIRMED if confirmed else ClaimLink.State.REJECTED
+    with transaction.atomic():
+        now = timezone.now()
+        ClaimLink.objects.filter(
+            Q(claim_id=link.claim_id, other_id=link.other_id)
+            | Q(claim_id=link.other_id, other_id=link.claim_id)
+        ).update(state=state, decided_by=user, decided_at=now)
+        claim_record_event(
+            claim=link.claim,
+            kind="duplicate_confirmed" if confirmed else "duplicate_rejected",
+            actor=user,
+            before={"state": link.state},
+            after={"other": link.other_id, "state": state, "similarity": link.similarity},
+        )
+    link.refresh_from_db()
+    return link

@@ -1,8 +1,4 @@
-"""Writes for articles and claims. Views, commands, tasks and the API call these; nothing else writes."""
-
-import hashlib
-import re
-from typing import Any
+"""Writes for articles: submission (URL, HTML or pasted text) and the progress a reader sees."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -11,8 +7,8 @@ from django.utils import timezone
 
 from factcheck.queueing import enqueue
 
-from .models import Article, Claim, ClaimEvent, ClaimSource
-from .signals import article_processed
+from ..models import Article
+from ..signals import article_processed
 
 
 class SubmissionError(ValueError):
@@ -93,52 +89,3 @@ def article_finish(article: Article, message: str) -> None:
         article_set_status(article, Article.Status.DONE, message)
         Article.objects.filter(pk=article.pk).update(processed_at=timezone.now())
         article_processed.send(sender=Article, article=article)
-
-
-def fingerprint(text: str) -> str:
-    """A hash of the lower-cased words: the same sentence in two articles has one fingerprint."""
-    words = re.findall(r"\w+", text.lower())
-    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
-
-
-def claim_record_event(
-    *,
-    claim: Claim,
-    kind: str,
-    actor: AbstractBaseUser | None = None,
-    actor_label: str = "",
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    note: str = "",
-) -> ClaimEvent:
-    return ClaimEvent.objects.create(
-        claim=claim,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_label=actor_label or ("" if actor else "system"),
-        kind=kind,
-        before=before or {},
-        after=after or {},
-        note=note,
-    )
-
-
-def claims_link_sources(
-    *,
-    claims: list[Claim],
-    sources: list[Any],
-    origin: str,
-    user: AbstractBaseUser | None = None,
-    label: str = "",
-) -> int:
-    """Record that these sources should be read for these claims. Returns how many links are new.
-
-    One INSERT; a pair linked before (by anyone, with any origin) keeps its first origin.
-    """
-    rows = [
-        ClaimSource(claim=claim, source=source, origin=origin, added_by=user, added_by_label=label[:200])
-        for claim in claims
-        for source in sources
-    ]
-    # Sorted by (claim, source): concurrent inserts take their index locks in one order.
-    rows.sort(key=lambda row: (row.claim.pk, row.source.pk))
-    return len(ClaimSource.objects.bulk_create(rows, ignore_conflicts=True))

@@ -19,8 +19,8 @@ from sources.models import Snapshot, Source, SourceCheck
 from sources.passages import cut_passages
 from sources.recheck import sources_mark_backing_verdict
 
-from .models import Claim, ClaimEvent, Evidence
-from .review import VERDICTS, claim_flag_recheck
+from ..models import Claim, ClaimEvent, Evidence
+from .claims import VERDICTS, claim_flag_recheck
 
 OPEN = [Claim.Status.UNREVIEWED, Claim.Status.IN_REVIEW]
 # Below this similarity no new passage is "the same passage, edited": the diff shows it removed.

@@ -1,4 +1,5 @@
-"""Evidence for claims: retrieve passages, re-rank them, suggest a stance, store Evidence rows.
+"""Evidence for claims: link sources to claims, retrieve passages, re-rank them, suggest a stance, store
+Evidence rows; and the reviewer's decision on a piece of evidence.
 
 Idempotent: Evidence is unique per (claim, passage), so running this twice for a claim, or for a
 claim and a new snapshot, adds only what is new and never touches rows a reviewer has decided on.
@@ -6,20 +7,26 @@ claim and a new snapshot, adds only what is new and never touches rows a reviewe
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
-from django.db import connection
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from factcheck.queueing import enqueue
 from sources.models import Passage, Snapshot, Source
 from sources.passages import vectors_enabled
 from sources.search import search_passages
+from sources.services import source_get_or_create
 from text.ranking import rerank, tokenize
 
-from .models import Article, Claim, ClaimSource, Evidence
-from .selectors.common import ARTICLE_HEAVY_FIELDS
-from .stance import suggest_stances
+from ..errors import ReviewError
+from ..models import Article, Claim, ClaimSource, Evidence, Stance
+from ..selectors.common import ARTICLE_HEAVY_FIELDS
+from ..stance import suggest_stances
+from .claims import claim_record_event
 
 # Candidates fetched from the index before re-ranking, and how many become Evidence rows.
 RETRIEVE = 30
@@ -246,3 +253,90 @@ def _note_if_empty(claim: Claim, reason: str) -> None:
             "AND NOT EXISTS (SELECT 1 FROM claims_evidence WHERE claim_id = %s)",
             [reason[:300], claim.pk, reason[:300], claim.pk],
         )
+
+
+def claims_link_sources(
+    *,
+    claims: list[Claim],
+    sources: list[Any],
+    origin: str,
+    user: AbstractBaseUser | None = None,
+    label: str = "",
+) -> int:
+    """Record that these sources should be read for these claims. Returns how many links are new.
+
+    One INSERT; a pair linked before (by anyone, with any origin) keeps its first origin.
+    """
+    rows = [
+        ClaimSource(claim=claim, source=source, origin=origin, added_by=user, added_by_label=label[:200])
+        for claim in claims
+        for source in sources
+    ]
+    # Sorted by (claim, source): concurrent inserts take their index locks in one order.
+    rows.sort(key=lambda row: (row.claim.pk, row.source.pk))
+    return len(ClaimSource.objects.bulk_create(rows, ignore_conflicts=True))
+
+
+def claim_add_source(
+    *, claim: Claim, url: str, user: AbstractBaseUser | None = None, actor_label: str = ""
+) -> Source:
+    """Register a URL as a source for this claim and queue it; its passages are matched on arrival."""
+    from urllib.parse import urlsplit
+
+    from sources.tasks import fetch_source
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ReviewError("Enter a full web address starting with http:// or https://.")
+    by_reviewer = user is not None
+    with transaction.atomic():
+        source = source_get_or_create(
+            url=url, origin=Source.Origin.REVIEWER if by_reviewer else Source.Origin.PARTNER
+        )
+        claims_link_sources(
+            claims=[claim],
+            sources=[source],
+            origin=ClaimSource.Origin.REVIEWER if by_reviewer else ClaimSource.Origin.PARTNER,
+            user=user,
+            label=actor_label,
+        )
+        claim_record_event(
+            claim=claim, kind="source_added", actor=user, actor_label=actor_label,
+            after={"source": source.pk, "url": source.url},
+        )  # fmt: skip
+        enqueue(fetch_source, source.pk)
+    return source
+
+
+def evidence_decide(
+    *,
+    evidence: Evidence,
+    user: AbstractBaseUser,
+    confirmed: bool,
+    stance: str = "",
+) -> Evidence:
+    """Confirm (optionally with a corrected stance) or reject a piece of evidence."""
+    if stance and stance not in Stance.values:
+        raise ReviewError(f"Unknown stance {stance!r}.")
+    with transaction.atomic():
+        evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+        before = {"confirmed": evidence.is_confirmed, "rejected": evidence.is_rejected,
+                  "stance": evidence.confirmed_stance}  # fmt: skip
+        evidence.is_confirmed, evidence.is_rejected = confirmed, not confirmed
+        evidence.confirmed_stance = (stance or evidence.suggested_stance) if confirmed else ""
+        evidence.decided_by, evidence.decided_at = user, timezone.now()
+        evidence.save(
+            update_fields=["is_confirmed", "is_rejected", "confirmed_stance", "decided_by", "decided_at"]
+        )
+        claim_record_event(
+            claim=evidence.claim,
+            kind="evidence_confirmed" if confirmed else "evidence_rejected",
+            actor=user,
+            before=before,
+            after={
+                "evidence": evidence.pk,
+                "snapshot": evidence.snapshot_id,
+                "stance": evidence.confirmed_stance,
+            },  # fmt: skip
+        )
+    return evidence
