@@ -33,7 +33,7 @@ django.setup()
 from claims import pipeline  # noqa: E402
 from claims import stance as claim_stance  # noqa: E402
 from claims.models import Article, Evidence  # noqa: E402
-from claims.services import article_submit  # noqa: E402
+from claims.services.articles import article_submit  # noqa: E402
 from factcheck.queueing import tasks_run_here  # noqa: E402
 from sources.extraction import ExtractedDocument  # noqa: E402
 from sources.models import Source  # noqa: E402
