@@ -47,3 +47,29 @@ def test_a_package_imports_only_the_floors_below_it(package: str) -> None:
         if upward:
             wrong[str(path.relative_to(ROOT))] = sorted(upward)
     assert not wrong, f"{package} must not import {wrong}"
+
+
+def test_every_import_of_ours_names_a_module_that_exists() -> None:
+    """Lazy imports inside functions run only when called: a moved module must not leave one dangling."""
+    import importlib.util
+
+    missing = []
+    for package in sorted(ALLOWED):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            if path.name == "__init__.py":
+                module = module.removesuffix(".__init__")
+            parent = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.ImportFrom):
+                    continue
+                if node.level:
+                    base = parent.rsplit(".", node.level - 1)[0] if node.level > 1 else parent
+                    target = f"{base}.{node.module}" if node.module else base
+                elif node.module and node.module.split(".")[0] in OURS:
+                    target = node.module
+                else:
+                    continue
+                if importlib.util.find_spec(target) is None:
+                    missing.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {target}")
+    assert not missing, missing

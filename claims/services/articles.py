@@ -59,7 +59,7 @@ def article_submit(
         submitted_by=user if user is not None and user.is_authenticated else None,
         progress=[_progress_entry("queued", "Waiting for a worker.")],
     )
-    from .tasks import process_article
+    from ..tasks import process_article
 
     enqueue(process_article, article.pk)
     return article
