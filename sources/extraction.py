@@ -1,18 +1,33 @@
 """Main text and metadata from a page (HTML) or from text a reviewer pasted.
 
-HTML goes through trafilatura with comments off. trafilatura 2.3 already runs its own
-cascade inside (comparison with its readability port and jusText, a baseline rescue, a
-recall retry), so what we add is only what measured better on the shared extraction sets
-(bench/extraction.py; numbers in bench/RESULTS.md):
+HTML goes through a small cascade of three extractors, each used as its library ships it:
+trafilatura (comments off; also the source of all metadata), readability-lxml and jusText.
+No single one wins everywhere on the shared extraction sets (bench/extraction.py, numbers
+in bench/RESULTS.md): trafilatura leads on modern pages, readability on older news pages,
+and jusText's share of dense text is a good measure of how much prose a page really has.
 
-- Pages without an <html>/<body> frame (fragments, old archives) fail trafilatura's input
-  check and came back empty: 7 of 58 CleanEval pages, the "nothing on ~5 % of older pages"
-  seen before. Framing them lifts CleanEval F1 from 0.75 to 0.86.
-- With that fixed, trafilatura returned nothing on 1 of 1,731 pages (a 156-byte page), so
-  a jusText / readability fallback for empty output changed no score: left out.
-- Switching to jusText when trafilatura's text looked short beside the page's visible text
-  (or beside jusText's) won CleanEval 2-3 F1 points and lost Dragnet 3-6 (jusText keeps
-  reader comments), and readability on the same test was neutral to worse: left out.
+1. trafilatura first. Pages without an <html>/<body> frame (fragments, old archives) fail
+   its input check and are framed first (7 of 58 CleanEval pages came back empty before).
+2. Its output is checked: empty; too short against the page's text density (jusText
+   found more than five times as much prose); mostly link text; mostly a cookie or
+   consent banner. If a check fails, readability's text and then jusText's are tried, and
+   the first that passes the same checks (bar the density one) wins.
+3. Otherwise trafilatura's precision mode is the alternative and readability the
+   referee: the precise text is kept when it agrees better with readability's (token F1),
+   unless it kept under a fifth of the normal pass's text (then the passes disagree about
+   which block is the article). Slideshows, teaser lists and reader posts that the normal
+   pass keeps are what this removes.
+4. Consent-banner paragraphs are dropped from whatever won, as from pasted text.
+
+Tried and left out: a jusText switch when trafilatura's text looked short beside the
+page's visible text (won CleanEval, lost Dragnet: jusText keeps reader comments);
+choosing the fallback by the longest non-link text (same jusText problem); keeping only
+trafilatura paragraphs that another extractor also found (a paragraph vote: precision up,
+recall down more); replacing trafilatura by readability when readability's text is a
+much shorter subset (right on Dragnet, wrong on trafilatura's own set).
+
+`ExtractedDocument.extractor` names the winner: "trafilatura", "trafilatura-precise",
+"readability" or "justext".
 """
 
 from __future__ import annotations
@@ -20,25 +35,62 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+from collections import Counter
+from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+import justext
 import trafilatura
 from lxml import etree
+from lxml import html as lxml_html
 from lxml.html import HtmlElement
+from readability import Document as ReadabilityDocument
 from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
 from text.language import detect_language
-from text.pasted_text import clean_paragraphs, normalize_text
+from text.pasted_text import clean_paragraphs, drop_consent_notices, is_consent_notice, normalize_text
 
-__all__ = ["ExtractedDocument", "clean_pasted_text", "detect_language", "extract_html"]
+__all__ = [
+    "ExtractedDocument",
+    "clean_pasted_text",
+    "detect_language",
+    "extract_html",
+    "justext_paragraphs",
+    "readability_paragraphs",
+]
 
 logger = logging.getLogger(__name__)
 
 _HAS_DOCUMENT = re.compile(r"<(html|body)[\s>]", re.I)
 _SPACE_RUN = re.compile(r"\s+")
+_TOKEN = re.compile(r"\w+")
+
+# trafilatura's text is "too short" when jusText's dense prose on the same page is more
+# than this many times longer. One of the cascade's two tuned constants, chosen on the even
+# rows of the four dev sets (3 and 8 gave nearly the same scores; see bench/RESULTS.md).
+_DENSITY_FACTOR = 5
+# "Mostly": more than half of a text's characters.
+_MOSTLY = 0.5
+# The precision pass may trim the normal pass's text, not swap it for a fragment of it:
+# under this share of its characters it is not considered (tuned with the density factor).
+_MIN_PRECISE_SHARE = 0.2
+
+# Our two-letter language codes (text.language) to jusText's stoplist names.
+_STOPLISTS = {
+    "en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "sv": "Swedish", "da": "Danish", "no": "Norwegian_Bokmal",
+    "fi": "Finnish", "pl": "Polish", "tr": "Turkish", "hu": "Hungarian", "cs": "Czech",
+    "ro": "Romanian", "id": "Indonesian", "ru": "Russian", "uk": "Ukrainian",
+}  # fmt: skip
+# Elements that end a line when readability's HTML is turned into paragraphs.
+_BLOCKS = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li br tr td th blockquote pre section article table ul ol dl dd dt "
+    "figcaption header footer aside main nav form hr".split()
+)
 
 
 @dataclass
@@ -52,6 +104,29 @@ class ExtractedDocument:
     language: str = ""
     links: list[str] = field(default_factory=list)
     extractor: str = ""
+
+
+@dataclass
+class Candidate:
+    """One extractor's main text, as paragraphs, with how much of it is link text."""
+
+    extractor: str
+    paragraphs: list[str]
+    link_chars: int = 0
+    links: list[str] = field(default_factory=list)
+
+    @property
+    def chars(self) -> int:
+        return sum(len(p) for p in self.paragraphs)
+
+    @property
+    def link_share(self) -> float:
+        return self.link_chars / self.chars if self.chars else 0.0
+
+    @property
+    def consent_share(self) -> float:
+        consent = sum(len(p) for p in self.paragraphs if is_consent_notice(p))
+        return consent / self.chars if self.chars else 0.0
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -106,11 +181,14 @@ def _absolutize_links(tree: HtmlElement, url: str | None) -> None:
             anchor.set("href", _join(base, href))
 
 
-def _body_text_and_links(body: etree._Element | None) -> tuple[list[str], list[str]]:
+def _body_text_and_links(body: etree._Element | None) -> tuple[list[str], list[str], int]:
+    """Paragraphs, link targets and the number of characters inside links."""
     if body is None:
-        return [], []
+        return [], [], 0
     links: list[str] = []
+    link_chars = 0
     for ref in body.iter("ref"):
+        link_chars += len(" ".join("".join(ref.itertext()).split()))
         target = _web_address(ref.get("target") or "")
         if target and target not in links:
             links.append(target)
@@ -123,7 +201,7 @@ def _body_text_and_links(body: etree._Element | None) -> tuple[list[str], list[s
         if element.tag != "code":
             element.text = _fold_space(element.text)
         element.tail = _fold_space(element.tail)
-    return _paragraphs(xmltotxt(plain, False)), links
+    return _paragraphs(xmltotxt(plain, False)), links, link_chars
 
 
 def _parse_date(value: str | None) -> datetime.date | None:
@@ -150,35 +228,189 @@ def _drop_headline(paragraphs: list[str], title: str) -> list[str]:
     return paragraphs
 
 
+def _trafilatura(tree: HtmlElement, url: str | None, *, precise: bool) -> tuple[Candidate, Any]:
+    """trafilatura's text (and its metadata document), in its normal or its precision mode."""
+    name = "trafilatura-precise" if precise else "trafilatura"
+    try:
+        document = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            include_comments=False,
+            include_links=True,
+            with_metadata=not precise,
+            favor_precision=precise,
+        )
+    except Exception:  # one odd page must not take the pipeline down: it has no text
+        logger.warning("trafilatura failed on %s", url or "a page", exc_info=True)
+        return Candidate(name, []), None
+    if document is None:
+        return Candidate(name, []), None
+    paragraphs, links, link_chars = _body_text_and_links(document.body)
+    return Candidate(name, paragraphs, link_chars, links), document
+
+
+def _block_text(element: HtmlElement, parts: list[str]) -> None:
+    block = isinstance(element.tag, str) and element.tag in _BLOCKS
+    if block:
+        parts.append("\n")
+    if isinstance(element.tag, str) and element.text:
+        parts.append(element.text)
+    for child in element:
+        _block_text(child, parts)
+    if block:
+        parts.append("\n")
+    if element.tail:
+        parts.append(element.tail)
+
+
+def _readability(html: str, base: str) -> Candidate:
+    try:
+        summary = ReadabilityDocument(html).summary(html_partial=True)
+        fragment = lxml_html.fragment_fromstring(summary, create_parent="div") if summary.strip() else None
+    except Exception:  # readability raises on pages it cannot score; that is no text
+        logger.debug("readability failed on a page", exc_info=True)
+        return Candidate("readability", [])
+    if fragment is None:
+        return Candidate("readability", [])
+    parts: list[str] = []
+    _block_text(fragment, parts)
+    links: list[str] = []
+    link_chars = 0
+    for anchor in fragment.iter("a"):
+        link_chars += len(" ".join(anchor.text_content().split()))
+        target = _web_address(_join(base, (anchor.get("href") or "").strip()))
+        if target and target not in links:
+            links.append(target)
+    return Candidate("readability", _paragraphs("".join(parts)), link_chars, links)
+
+
+def readability_paragraphs(html: str) -> list[str]:
+    """readability-lxml's main text as paragraphs: the cascade's fallback, and a baseline."""
+    return _readability(html, "").paragraphs
+
+
+def _justext(html: str, language: str) -> Candidate:
+    try:
+        blocks = justext.justext(html, justext.get_stoplist(_STOPLISTS.get(language, "English")))
+    except Exception:  # jusText gives up on some markup; that is no text
+        logger.debug("jusText failed on a page", exc_info=True)
+        return Candidate("justext", [])
+    good = [b for b in blocks if not b.is_boilerplate]
+    return Candidate("justext", [b.text for b in good if b.text], sum(b.chars_count_in_links for b in good))
+
+
+def justext_paragraphs(html: str, language: str = "en") -> list[str]:
+    """jusText's good paragraphs with the stoplist of `language`: a fallback, and a baseline."""
+    return _justext(html, language).paragraphs
+
+
+def _links_found_in(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
+    """Targets of the page's links whose text is in `paragraphs` (jusText keeps no hrefs)."""
+    text = " ".join(paragraphs)
+    links: list[str] = []
+    for anchor in tree.iter("a"):
+        label = " ".join(anchor.text_content().split())
+        # A two-word label ("this report") is too common to place; a sentence's worth is not.
+        if len(label.split()) >= 3 and label in text:
+            target = _web_address(anchor.get("href") or "")
+            if target and target not in links:
+                links.append(target)
+    return links
+
+
+def _problem(candidate: Candidate, dense: Candidate | None = None) -> str:
+    """Why `candidate` cannot be the main text, or "" when it can."""
+    if not candidate.paragraphs:
+        return "empty"
+    if candidate.consent_share > _MOSTLY:
+        return "consent banner"
+    if candidate.link_share > _MOSTLY:
+        return "mostly links"
+    if dense is not None and dense.chars > _DENSITY_FACTOR * candidate.chars:
+        return "short against the page's dense text"
+    return ""
+
+
+def _tokens(paragraphs: list[str]) -> Counter[str]:
+    return Counter(_TOKEN.findall(" ".join(paragraphs).casefold()))
+
+
+def _f1(a: Counter[str], b: Counter[str]) -> float:
+    overlap = sum((a & b).values())
+    return 2 * overlap / (a.total() + b.total()) if overlap else 0.0
+
+
+def prefers_precise(normal: Candidate, precise: Candidate, referee: Candidate) -> bool:
+    """Whether trafilatura's precision mode is the better text, with readability as referee.
+
+    Precise wins when its text agrees better with the referee's (token F1): what it dropped
+    the referee did not want either. Unless it kept under a fifth of the normal pass: then
+    the two passes disagree about which block is the article (readability too can lock onto
+    a caption or one forum post), and the normal pass is the safer text.
+    """
+    if not precise.paragraphs or not referee.paragraphs or precise.chars < _MIN_PRECISE_SHARE * normal.chars:
+        return False
+    ref = _tokens(referee.paragraphs)
+    return _f1(_tokens(precise.paragraphs), ref) > _f1(_tokens(normal.paragraphs), ref)
+
+
+def choose_main_text(
+    first: Candidate,
+    fallbacks: list[Candidate],
+    dense: Candidate,
+    precise: Callable[[], Candidate],
+) -> Candidate:
+    """The cascade's decision: trafilatura unless a check fails, then the first good fallback."""
+    problem = _problem(first, dense)
+    if problem:
+        for fallback in fallbacks:
+            if fallback.paragraphs and not _problem(fallback):
+                logger.debug("trafilatura's text: %s; %s instead", problem, fallback.extractor)
+                return fallback
+        # Nothing better: a short or link-heavy text is still the page's text.
+        return first if first.paragraphs else next((f for f in fallbacks if f.paragraphs), first)
+    readable = next((f for f in fallbacks if f.extractor == "readability"), None)
+    if readable is not None and readable.paragraphs:
+        alternative = precise()
+        if prefers_precise(first, alternative, readable):
+            return alternative
+    return first
+
+
 def extract_html(html: str, *, url: str | None = None) -> ExtractedDocument:
     """Main text and metadata of a page. Empty `text` means nothing readable was found."""
     tree = _parse_tree(html)
-    document = None
-    if tree is not None:
-        _absolutize_links(tree, url)
-        try:
-            document = trafilatura.bare_extraction(
-                tree, url=url, include_comments=False, include_links=True, with_metadata=True
-            )
-        except Exception:  # one odd page must not take the pipeline down: it has no text
-            logger.warning("trafilatura failed on %s", url or "a page", exc_info=True)
-    if tree is None or document is None:
+    if tree is None:
         return ExtractedDocument(text="", canonical_url=url or "")
+    _absolutize_links(tree, url)
+    first, document = _trafilatura(tree, url, precise=False)
+    base_url = (document.url if document is not None else "") or url or ""
+    readable = _readability(html, base_url)
+    language = (
+        _html_language(tree)
+        or detect_language(" ".join(first.paragraphs))
+        or detect_language(" ".join(readable.paragraphs))
+    )
+    dense = _justext(html, language)
+    chosen = choose_main_text(
+        first, [readable, dense], dense, lambda: _trafilatura(tree, url, precise=True)[0]
+    )
+    if chosen.extractor == "justext":
+        chosen.links = _links_found_in(tree, chosen.paragraphs)
 
-    base_url = document.url or url or ""
-    paragraphs, links = _body_text_and_links(document.body)
-    title = normalize_text(document.title or "")
-    text = "\n\n".join(_drop_headline(paragraphs, title))
+    title = normalize_text(document.title or "") if document is not None else ""
+    paragraphs = drop_consent_notices(_drop_headline(chosen.paragraphs, title))
+    text = "\n\n".join(paragraphs)
     return ExtractedDocument(
         text=text,
         title=title,
-        byline=normalize_text(document.author or ""),
-        published=_parse_date(document.date),
-        site_name=normalize_text(document.sitename or ""),
+        byline=normalize_text(document.author or "") if document is not None else "",
+        published=_parse_date(document.date) if document is not None else None,
+        site_name=normalize_text(document.sitename or "") if document is not None else "",
         canonical_url=base_url,
         language=detect_language(text) or _html_language(tree),
-        links=links,
-        extractor="trafilatura" if text else "",
+        links=chosen.links if text else [],
+        extractor=chosen.extractor if text else "",
     )
 
 

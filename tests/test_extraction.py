@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from claims.evaluation import extraction as evaluation
-from sources.extraction import clean_pasted_text, detect_language, extract_html
+from sources.extraction import (
+    Candidate,
+    choose_main_text,
+    clean_pasted_text,
+    detect_language,
+    extract_html,
+    prefers_precise,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED_ARTICLE = SHARED / "demo" / "seed_article.txt"
@@ -162,6 +169,39 @@ def test_it_drops_a_comment_form_and_a_repeated_placeholder() -> None:
     assert clean_pasted_text(pasted).text == "\n\n".join(CLEAN_ARTICLE)
 
 
+def test_it_drops_a_cookie_consent_banner_and_its_buttons_from_pasted_text() -> None:
+    pasted = "\n\n".join(
+        [
+            "We use cookies to personalise content and ads and to analyse our traffic. By continuing "
+            "to use this site you agree to our use of cookies.",
+            "Accept all cookies",
+            "Manage preferences",
+            *CLEAN_ARTICLE,
+            "We value your privacy",
+            "Reject all",
+        ]
+    )
+
+    assert clean_pasted_text(pasted).text == "\n\n".join(CLEAN_ARTICLE)
+
+
+def test_it_keeps_an_article_about_cookies_and_sentences_that_only_mention_them() -> None:
+    policy = [
+        "We use cookies to remember your settings and to count visits to each page.",
+        "This site uses cookies from our analytics provider, which keeps them for 13 months.",
+        "You can reject all cookies in your browser settings; the site will still work.",
+    ]
+    news = [
+        *CLEAN_ARTICLE[:2],
+        "The regulator said the GDPR requires consent before tracking, and that users can change "
+        "their privacy settings at any time.",
+        "By continuing the talks, both sides agreed to meet again in May.",
+    ]
+
+    assert clean_pasted_text("\n\n".join(policy)).text == "\n\n".join(policy)
+    assert clean_pasted_text("\n\n".join(news)).text == "\n\n".join(news)
+
+
 # --- HTML -----------------------------------------------------------------------------------
 
 PAGE = """<!DOCTYPE html>
@@ -242,6 +282,112 @@ def test_it_gives_empty_text_for_an_empty_page(html: str) -> None:
     assert doc.links == []
 
 
+ARTICLE_HTML = "".join(f"<p>{p}</p>" for p in CLEAN_ARTICLE)
+BANNER = (
+    "We use cookies to improve your experience and to show you personalised ads. By continuing "
+    "to use this site you agree to our use of cookies."
+)
+
+
+# Paragraphs long enough for jusText to call them good on their own (over 200 characters).
+LONG_ARTICLE = [
+    "The city council voted 7 to 2 on Tuesday to expand the harbour ferry service, adding four "
+    "sailings a day from May, after a long debate about the cost of the plan and about what it would "
+    "mean for the buses.",
+    "Ridership rose 12% last year to 1.4 million trips, according to the transit authority's annual "
+    "report. Officials said that the new sailings would cost about $3.2 million a year, which is more "
+    "than the council had set aside.",
+    "Councillor Dana Whitfield, who voted against, said the money should go to buses first, and that "
+    "the ferry mostly served visitors. The first extra boat leaves at 6:15 a.m. on May 4, the "
+    "authority said in a statement.",
+]
+
+
+def test_a_link_list_from_trafilatura_loses_to_the_fallback_that_has_the_article() -> None:
+    teasers = "".join(
+        f'<p><a href="/news/{i}">Harbour news item number {i} about ferries and buses in the city</a></p>'
+        for i in range(12)
+    )
+    body = "<br><br>".join(LONG_ARTICLE)
+    page = f"<html><body><article>{teasers}</article><div class='body'>{body}</div></body></html>"
+
+    doc = extract_html(page, url="https://gazette.example/news/ferry")
+
+    # trafilatura takes the teaser list, readability both: jusText's dense prose is the article.
+    assert doc.extractor == "justext"
+    assert doc.text.split("\n\n") == LONG_ARTICLE
+    assert doc.links == []
+
+
+def test_a_normal_article_keeps_trafilaturas_text() -> None:
+    doc = extract_html(PAGE, url="https://gazette.example/news/ferry-service")
+
+    assert doc.extractor == "trafilatura"
+
+
+def test_a_consent_banner_in_the_extracted_text_is_dropped_with_its_button() -> None:
+    page = (
+        "<html><head><title>Ferry service expanded</title></head><body>"
+        f"<article><p>{BANNER}</p><p><a href='/consent'>Accept all cookies</a></p>{ARTICLE_HTML}</article>"
+        "</body></html>"
+    )
+
+    doc = extract_html(page, url="https://gazette.example/news/ferry")
+
+    assert doc.text == "\n\n".join(CLEAN_ARTICLE)
+
+
+def _candidate(extractor: str, paragraphs: list[str], link_chars: int = 0) -> Candidate:
+    return Candidate(extractor, paragraphs, link_chars)
+
+
+def _no_precise() -> Candidate:
+    raise AssertionError("the precision pass is only for a text that passed its checks")
+
+
+def test_a_consent_banner_from_trafilatura_falls_back_to_readability() -> None:
+    banner = _candidate("trafilatura", [BANNER, "Accept all cookies"])
+    readable = _candidate("readability", CLEAN_ARTICLE)
+    dense = _candidate("justext", CLEAN_ARTICLE[:2])
+
+    assert choose_main_text(banner, [readable, dense], dense, _no_precise) is readable
+
+
+def test_a_short_text_beside_the_pages_dense_text_falls_back_and_a_fallback_must_pass_its_checks() -> None:
+    caption = _candidate("trafilatura", ["Photo: the harbour ferry at dawn."])
+    links_only = _candidate("readability", ["Home", "News"], link_chars=8)
+    dense = _candidate("justext", CLEAN_ARTICLE)
+
+    assert choose_main_text(caption, [links_only, dense], dense, _no_precise) is dense
+
+
+def test_nothing_better_keeps_trafilaturas_text_and_empty_everywhere_is_empty() -> None:
+    short = _candidate("trafilatura", ["Ferry timetable"])
+    nothing = [_candidate("readability", []), _candidate("justext", [])]
+
+    assert choose_main_text(short, nothing, nothing[1], _no_precise) is short
+    empty = _candidate("trafilatura", [])
+    assert not choose_main_text(empty, nothing, nothing[1], _no_precise).paragraphs
+
+
+def test_the_precise_pass_wins_when_readability_agrees_unless_it_kept_only_a_fragment() -> None:
+    slideshow = ["Slide 1 of 12: the old pier in 1950.", "Slide 2 of 12: the ferry terminal, 1972."]
+    normal = _candidate("trafilatura", CLEAN_ARTICLE + slideshow)
+    precise = _candidate("trafilatura-precise", CLEAN_ARTICLE)
+    referee = _candidate("readability", CLEAN_ARTICLE)
+    dense = _candidate("justext", CLEAN_ARTICLE)
+
+    assert prefers_precise(normal, precise, referee)
+    assert choose_main_text(normal, [referee, dense], dense, lambda: precise) is precise
+    # Readability and the precise pass both locked onto a caption: agreement is no proof.
+    caption = ["Photo: the harbour ferry at dawn."]
+    assert not prefers_precise(
+        normal, _candidate("trafilatura-precise", caption), _candidate("readability", caption)
+    )
+    # Precise disagreeing more with the referee stays out too.
+    assert not prefers_precise(normal, _candidate("trafilatura-precise", slideshow), referee)
+
+
 # --- language -------------------------------------------------------------------------------
 
 
@@ -271,7 +417,7 @@ def _write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 
 def _stub_systems(monkeypatch: pytest.MonkeyPatch, outputs: dict[str, str]) -> list[str]:
-    """Both systems answer from `outputs` (keyed by page html); returns the event log."""
+    """Ours answers from `outputs` (keyed by page html), every single extractor with nothing."""
     events: list[str] = []
     add = evaluation.Scorer.add
 
@@ -284,7 +430,13 @@ def _stub_systems(monkeypatch: pytest.MonkeyPatch, outputs: dict[str, str]) -> l
         add(self, prediction, row)
 
     monkeypatch.setattr(evaluation, "predict", predict)
-    monkeypatch.setattr(evaluation, "baseline_predict", lambda page: "")
+    for single in (
+        "baseline_predict",
+        "trafilatura_no_comments_predict",
+        "readability_predict",
+        "justext_predict",
+    ):
+        monkeypatch.setattr(evaluation, single, lambda page: "")
     monkeypatch.setattr(evaluation.Scorer, "add", scored)
     return events
 
@@ -311,19 +463,24 @@ def test_it_scores_gold_text_rows_with_token_overlap(tmp_path: Path, monkeypatch
     assert result["micro"]["precision"] == pytest.approx(5 / 7, abs=1e-4)
     assert result["baseline"]["name"] == "trafilatura defaults"
     assert result["baseline"]["f1"] == 0.0
+    assert [b["name"] for b in result["baselines"]] == [
+        "trafilatura defaults",
+        "trafilatura comments off",
+        "readability-lxml",
+        "jusText",
+    ]
+    assert result["best_single"]["ours_above"] is True
     assert result["ratio_f1_vs_baseline"] is None
     assert [json.loads(line) for line in out.read_text().splitlines()] == [
         {"text": "a b c d"},
         {"text": "x x y"},
     ]
-    # Every page is predicted before its labels are looked at (once per system).
+    # Every page is predicted before its labels are looked at (once per system: ours and four).
     assert events == [
         "predict <p>1</p>",
-        "labels <p>1</p>",
-        "labels <p>1</p>",
+        *["labels <p>1</p>"] * 5,
         "predict <p>2</p>",
-        "labels <p>2</p>",
-        "labels <p>2</p>",
+        *["labels <p>2</p>"] * 5,
     ]
 
 

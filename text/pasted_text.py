@@ -14,7 +14,9 @@ about a particular article's words:
 - after the body, runs of headline-like lines (teaser lists) and short truncated
   excerpts go;
 - breadcrumbs ("Home › World", "HomeWorldHeadline...") go; above the body, the headline,
-  byline and dateline are taken out as metadata and section names or menus dropped.
+  byline and dateline are taken out as metadata and section names or menus dropped;
+- a cookie or consent banner ("We use cookies…", "Accept all cookies", GDPR consent text)
+  goes with its buttons, unless the text itself is about cookies (a privacy policy).
 """
 
 from __future__ import annotations
@@ -62,6 +64,31 @@ _BOX_HEADINGS = re.compile(
     r"|don'?t miss|also read|see also|further reading|top stories|editor'?s picks"
     r"|read now|read next|read more)"
 )
+# A consent banner is recognised by its own stock phrases, in the site's voice: the site
+# says it uses cookies, asks to accept or reject them, or points at its cookie settings.
+# Words alone ("privacy", "GDPR", "agree") are not enough: articles use them too.
+_CONSENT = re.compile(
+    r"\b(we|this (web)?site|our (web)?site|our partners)( and our partners)?"
+    r" (use|uses|store|stores|place|places) cookies\b"
+    r"|\b(we|this (web)?site|our (web)?site) (use|uses) (\w+ )?(technologies|technology) such as cookies\b"
+    r"|\b(accept|allow|reject|decline|refuse)( all| the| our)?( use of)? cookies\b"
+    r"|\bcookies? (settings|preferences|consent|policy|notice|choices)\b"
+    r"|\bby (continuing to (use|browse)|using|browsing) (this|our) (web)?site\b"
+    r"|\bwe value your privacy\b|\bplease accept [\w ]{0,40}?cookies\b"
+    r"|\b(consent|agree) to (the |our )?(use of |storing of )?cookies\b"
+    r"|\b(wir verwenden|diese (web)?seite verwendet|wir nutzen) cookies\b|\bnous utilisons des cookies\b"
+    r"|\b(utilizamos|usamos) cookies\b|\butilizziamo (i )?cookie\b|\bwe gebruiken cookies\b",
+    re.I,
+)
+# The banner's buttons, on lines of their own once the banner is pasted or extracted.
+_CONSENT_BUTTONS = re.compile(
+    r"(accept|accept all|accept all cookies|accept cookies|allow all|allow cookies|reject|reject all"
+    r"|decline|decline all|i agree|i accept|agree|ok|okay|got it"
+    r"|manage (cookies|options|preferences|settings)"
+    r"|cookie settings|customi[sz]e( settings)?|more options|necessary cookies only|only necessary)"
+)
+# A banner is a few sentences; a paragraph longer than this that mentions cookies is prose.
+_CONSENT_MAX_WORDS = 120
 _LABEL_LINE = re.compile(r"^(tags|filed under|topics|categories|category|keywords)\s*:", re.I)
 # A home word, then a separator or two run-ins ("HomeKit" is a product, not a trail).
 _BREADCRUMB_HOME = re.compile(
@@ -115,6 +142,23 @@ def _key(line: str) -> str:
 
 def _words(line: str) -> int:
     return len(_WORD.findall(line))
+
+
+def is_consent_notice(line: str) -> bool:
+    """A cookie or consent banner's text: short, and asking about cookies or consent."""
+    return _words(line) <= _CONSENT_MAX_WORDS and bool(_CONSENT.search(line))
+
+
+def drop_consent_notices(paragraphs: list[str]) -> list[str]:
+    """The paragraphs without cookie / consent banners and their buttons.
+
+    Kept as they are when most of the text is such notices: then the page is about
+    cookies (a privacy policy) or is nothing but a banner, and the caller decides.
+    """
+    notice_chars = sum(len(p) for p in paragraphs if is_consent_notice(p))
+    if not notice_chars or notice_chars * 2 >= sum(len(p) for p in paragraphs):
+        return paragraphs
+    return [p for p in paragraphs if not is_consent_notice(p) and not _CONSENT_BUTTONS.fullmatch(_key(p))]
 
 
 def _is_furniture(line: str) -> bool:
@@ -294,6 +338,7 @@ def clean_paragraphs(text: str) -> CleanedText:
     """Split pasted text into a headline, a byline and body paragraphs without the debris."""
     units = _units(normalize_text(text))
     units = [u for u in units if not _is_breadcrumb(u, units)]
+    units = drop_consent_notices(units)
     units = _drop_repeats(units)
     units = _cut_trailing_zone(units)
     substantive = [i for i, u in enumerate(units) if _is_substantive(u)]

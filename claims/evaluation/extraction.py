@@ -8,6 +8,11 @@ Two label formats are read, row by row:
   trafilatura's own comparison does: a `with` snippet present is a true positive, missing a
   false negative; a `without` snippet present is a false positive, absent a true negative.
 
+Beside our cascade, every single extractor it is built from is scored in the same run, as
+its library ships it: trafilatura with its defaults (the required baseline) and with
+comments off, readability-lxml, and jusText (the stoplist of the page's language). The
+result says whether ours is above the best of them (`best_single`).
+
 Each row's page is extracted before its labels are looked at, so a held-out file can be
 scored without anything learning from it.
 """
@@ -20,7 +25,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -28,7 +33,8 @@ from typing import IO, Any
 import trafilatura
 from charset_normalizer import from_bytes
 
-from sources.extraction import extract_html
+from sources.extraction import extract_html, justext_paragraphs, readability_paragraphs
+from text.language import detect_language
 
 TOKEN_METRIC = (
     "token bag-of-words precision/recall/F1 (casefolded \\w+ tokens, multiset overlap), averaged over pages"
@@ -191,6 +197,37 @@ def baseline_predict(page: PageInput) -> str:
     return trafilatura.extract(page.html, url=page.url) or ""
 
 
+def trafilatura_no_comments_predict(page: PageInput) -> str:
+    """trafilatura with comments off, as the cascade calls it, without anything of ours."""
+    return trafilatura.extract(page.html, url=page.url, include_comments=False) or ""
+
+
+def readability_predict(page: PageInput) -> str:
+    """readability-lxml alone: its summary's text."""
+    return "\n\n".join(readability_paragraphs(page.html))
+
+
+def _page_language(html: str) -> str:
+    match = re.search(r"<html[^>]*\blang=[\"']?([A-Za-z]{2})\b", html[:5000], re.I)
+    if match:
+        return match.group(1).lower()
+    return detect_language(trafilatura.baseline(html)[1]) if html.strip() else ""
+
+
+def justext_predict(page: PageInput) -> str:
+    """jusText alone with its default settings and the stoplist of the page's language."""
+    return "\n\n".join(justext_paragraphs(page.html, _page_language(page.html) or "en"))
+
+
+# The single extractors scored beside ours; the first is the required baseline.
+BASELINES: dict[str, Callable[[PageInput], str]] = {
+    "trafilatura defaults": lambda page: baseline_predict(page),
+    "trafilatura comments off": lambda page: trafilatura_no_comments_predict(page),
+    "readability-lxml": lambda page: readability_predict(page),
+    "jusText": lambda page: justext_predict(page),
+}
+
+
 def dataset_name(path: Path) -> str:
     name = path.name
     for suffix in (".gz", ".jsonl", ".json"):
@@ -199,11 +236,13 @@ def dataset_name(path: Path) -> str:
 
 
 def evaluate(dataset: Path, *, predictions: Path | None = None) -> dict[str, Any]:
-    """Extraction metrics of our cascade and of trafilatura's defaults on `dataset`."""
+    """Extraction metrics of our cascade and of each single extractor on `dataset`."""
     dataset = Path(dataset)
     started = time.perf_counter()
-    ours, baseline = Scorer(), Scorer()
-    ours_seconds = baseline_seconds = 0.0
+    ours = Scorer()
+    singles = {name: Scorer() for name in BASELINES}
+    ours_seconds = 0.0
+    single_seconds = dict.fromkeys(BASELINES, 0.0)
     rows = 0
     out = predictions.open("w", encoding="utf-8") if predictions else None
     try:
@@ -212,32 +251,60 @@ def evaluate(dataset: Path, *, predictions: Path | None = None) -> dict[str, Any
             tick = time.perf_counter()
             text = predict(page)
             ours_seconds += time.perf_counter() - tick
-            tick = time.perf_counter()
-            base_text = baseline_predict(page)
-            baseline_seconds += time.perf_counter() - tick
+            single_texts = {}
+            for name, system in BASELINES.items():
+                tick = time.perf_counter()
+                single_texts[name] = system(page)
+                single_seconds[name] += time.perf_counter() - tick
             if out is not None:
                 out.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
-            # Labels are read only now, after both systems have answered.
+            # Labels are read only now, after every system has answered.
             ours.add(text, row)
-            baseline.add(base_text, row)
+            for name, single_text in single_texts.items():
+                singles[name].add(single_text, row)
             rows += 1
     finally:
         if out is not None:
             out.close()
 
-    scores, base_scores = ours.scores(), baseline.scores()
-    f1, base_f1 = scores["f1"], base_scores["f1"]
+    scores = ours.scores()
+    baselines = [
+        {
+            "name": name,
+            **singles[name].scores(),
+            "ms_per_page": round(1000 * single_seconds[name] / rows, 1) if rows else None,
+        }
+        for name in BASELINES
+    ]
+    f1, base_f1 = scores["f1"], baselines[0]["f1"]
+    scored = [b for b in baselines if b["f1"] is not None]
+    best = max(scored, key=lambda b: b["f1"]) if scored else None
     return {
         "task": "extraction",
         "dataset": dataset_name(dataset),
         "rows": rows,
         "metric": ours.metric,
         **scores,
-        "baseline": {"name": "trafilatura defaults", **base_scores},
+        "baseline": baselines[0],
+        "baselines": baselines,
+        "best_single": (
+            {
+                "name": best["name"],
+                "f1": best["f1"],
+                "ours_above": f1 is not None and f1 > best["f1"],
+                "margin_f1": round(f1 - best["f1"], 4) if f1 is not None else None,
+            }
+            if best is not None
+            else None
+        ),
         "ratio_f1_vs_baseline": round(f1 / base_f1, 4) if f1 is not None and base_f1 else None,
         "seconds": round(time.perf_counter() - started, 2),
         "timing": {
             "ours_seconds": round(ours_seconds, 2),
-            "baseline_seconds": round(baseline_seconds, 2),
+            "baseline_seconds": round(single_seconds[next(iter(BASELINES))], 2),
+            "ours_ms_per_page": round(1000 * ours_seconds / rows, 1) if rows else None,
+            "trafilatura_ms_per_page": (
+                round(1000 * single_seconds["trafilatura comments off"] / rows, 1) if rows else None
+            ),
         },
     }
