@@ -11,7 +11,9 @@ and jusText's share of dense text is a good measure of how much prose a page rea
 2. Its output is checked: empty; too short against the page's text density (jusText
    found more than five times as much prose); mostly link text; mostly a cookie or
    consent banner. If a check fails, readability's text and then jusText's are tried, and
-   the first that passes the same checks (bar the density one) wins.
+   the first that passes the same checks (bar the density one) wins; after the link or
+   banner check it must also score higher on a simple quality score (characters outside
+   links and banners), since a link round-up may be all the page has.
 3. Otherwise trafilatura's precision mode is the alternative and readability the
    referee: the precise text is kept when it agrees better with readability's (token F1),
    unless it kept under a fifth of the normal pass's text (then the passes disagree about
@@ -124,9 +126,17 @@ class Candidate:
         return self.link_chars / self.chars if self.chars else 0.0
 
     @property
+    def consent_chars(self) -> int:
+        return sum(len(p) for p in self.paragraphs if is_consent_notice(p))
+
+    @property
     def consent_share(self) -> float:
-        consent = sum(len(p) for p in self.paragraphs if is_consent_notice(p))
-        return consent / self.chars if self.chars else 0.0
+        return self.consent_chars / self.chars if self.chars else 0.0
+
+    @property
+    def quality(self) -> int:
+        """The simple quality score: characters that are neither link text nor a consent banner."""
+        return self.chars - self.link_chars - self.consent_chars
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -318,16 +328,19 @@ def _links_found_in(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
     return links
 
 
+_EMPTY, _CONSENT, _LINKS, _SHORT = "empty", "consent banner", "mostly links", "short beside the dense text"
+
+
 def _problem(candidate: Candidate, dense: Candidate | None = None) -> str:
     """Why `candidate` cannot be the main text, or "" when it can."""
     if not candidate.paragraphs:
-        return "empty"
+        return _EMPTY
     if candidate.consent_share > _MOSTLY:
-        return "consent banner"
+        return _CONSENT
     if candidate.link_share > _MOSTLY:
-        return "mostly links"
+        return _LINKS
     if dense is not None and dense.chars > _DENSITY_FACTOR * candidate.chars:
-        return "short against the page's dense text"
+        return _SHORT
     return ""
 
 
@@ -363,8 +376,13 @@ def choose_main_text(
     """The cascade's decision: trafilatura unless a check fails, then the first good fallback."""
     problem = _problem(first, dense)
     if problem:
+        # A link list or a banner may still be all the page has (a link round-up): a
+        # fallback must then bring more real text. Empty or short needs no such proof.
+        gated = problem in (_LINKS, _CONSENT)
         for fallback in fallbacks:
             if fallback.paragraphs and not _problem(fallback):
+                if gated and fallback.quality <= first.quality:
+                    continue
                 logger.debug("trafilatura's text: %s; %s instead", problem, fallback.extractor)
                 return fallback
         # Nothing better: a short or link-heavy text is still the page's text.

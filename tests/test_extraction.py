@@ -361,6 +361,18 @@ def test_a_short_text_beside_the_pages_dense_text_falls_back_and_a_fallback_must
     assert choose_main_text(caption, [links_only, dense], dense, _no_precise) is dense
 
 
+def test_a_link_round_up_stays_when_no_fallback_brings_more_text_outside_links() -> None:
+    round_up = [
+        f"Harbour ferry timetable changes for May, part {i} via the transit authority" for i in range(8)
+    ]
+    # Two thirds of it is link text, but the fallback has less text outside links than that.
+    links = _candidate("trafilatura", round_up, link_chars=sum(len(p) for p in round_up) * 2 // 3)
+    snippet = _candidate("readability", ["Harbour ferry timetable changes for May."])
+    dense = _candidate("justext", [])
+
+    assert choose_main_text(links, [snippet, dense], dense, _no_precise) is links
+
+
 def test_nothing_better_keeps_trafilaturas_text_and_empty_everywhere_is_empty() -> None:
     short = _candidate("trafilatura", ["Ferry timetable"])
     nothing = [_candidate("readability", []), _candidate("justext", [])]
