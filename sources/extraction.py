@@ -21,12 +21,18 @@ and jusText's share of dense text is a good measure of how much prose a page rea
    pass keeps are what this removes.
 4. Consent-banner paragraphs are dropped from whatever won, as from pasted text.
 
+The price is time: readability and jusText run on every page, and the precision pass on
+most, so a page takes about four times as long as trafilatura alone (still a fraction of
+what the claim steps after it take). The margins over the best single extractor are thin
+on dragnet_a and trafilatura_eval_a (a thousandth of F1 or less): see bench/RESULTS.md.
+
 Tried and left out: a jusText switch when trafilatura's text looked short beside the
 page's visible text (won CleanEval, lost Dragnet: jusText keeps reader comments);
 choosing the fallback by the longest non-link text (same jusText problem); keeping only
 trafilatura paragraphs that another extractor also found (a paragraph vote: precision up,
 recall down more); replacing trafilatura by readability when readability's text is a
-much shorter subset (right on Dragnet, wrong on trafilatura's own set).
+much shorter subset (right on Dragnet, wrong on trafilatura's own set); requiring the
+precise pass to keep every token the normal pass shared with readability (lost Dragnet).
 
 `ExtractedDocument.extractor` names the winner: "trafilatura", "trafilatura-precise",
 "readability" or "justext".
