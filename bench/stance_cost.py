@@ -36,7 +36,7 @@ from claims.models import Article, Evidence  # noqa: E402
 from claims.services.articles import article_submit  # noqa: E402
 from factcheck.queueing import tasks_run_here  # noqa: E402
 from sources.extraction import ExtractedDocument  # noqa: E402
-from sources.models import Source  # noqa: E402
+from sources.models import Snapshot, Source  # noqa: E402
 from sources.passages import snapshot_index, vectors_enabled  # noqa: E402
 from sources.services import snapshot_record  # noqa: E402
 from text import stance_model  # noqa: E402
@@ -75,8 +75,14 @@ def stance_alone() -> list[str]:
     ]
 
 
-def seed_sources(rows: list[dict]) -> None:
+def drop_bench_sources() -> None:
+    # Snapshots are protected from a source's deletion (a verdict may rest on one): remove them first.
+    Snapshot.objects.filter(source__url__startswith=SOURCE_PREFIX).delete()
     Source.objects.filter(url__startswith=SOURCE_PREFIX).delete()
+
+
+def seed_sources(rows: list[dict]) -> None:
+    drop_bench_sources()
     for i, row in enumerate(rows):
         source = Source.objects.create(
             url=f"{SOURCE_PREFIX}{i}", domain="stance-bench.example.org", origin=Source.Origin.FEED
@@ -159,7 +165,7 @@ def main() -> None:
         "process:\n"
     )
     print("\n".join(pipeline_table(rows)))
-    Source.objects.filter(url__startswith=SOURCE_PREFIX).delete()
+    drop_bench_sources()
 
 
 if __name__ == "__main__":
