@@ -13,7 +13,7 @@ from claims.models import Article, Claim
 
 from .browser import NARROW
 from .conftest import wait_for
-from .ui_factories import make_article, make_claim, make_evidence, make_snapshot
+from .factories import make_article_with_sentences, make_sentence_claim, make_snapshot, make_snapshot_evidence
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ def test_a_reviewer_takes_a_submitted_article_to_a_verdict(sessions, reviewer, e
     claim = Claim.objects.filter(article=article, text__contains="$310 million").get()
     if not claim.evidence.exists():  # no stored source shares terms with it yet: give it one
         audit = make_snapshot(text=AUDIT_REPORT, url="https://audit.example.org/harbour-city-plant")
-        make_evidence(
+        make_snapshot_evidence(
             claim,
             audit,
             passage_text=AUDIT_REPORT.split("\n\n")[1],
@@ -103,8 +103,8 @@ def test_a_reviewer_takes_a_submitted_article_to_a_verdict(sessions, reviewer, e
 
 
 def test_two_reviewers_saving_at_once_get_a_conflict_and_lose_nothing(sessions, reviewer, editor):
-    claim = make_claim(make_article(user=reviewer), "18,000 vehicles")
-    make_evidence(claim)
+    claim = make_sentence_claim(make_article_with_sentences(user=reviewer), "18,000 vehicles")
+    make_snapshot_evidence(claim)
     alice, bob = sessions("alice"), sessions("bob")
     url = reverse("claims:claim_detail", args=[claim.pk])
     alice.page.goto(url)
@@ -137,7 +137,7 @@ def test_two_reviewers_saving_at_once_get_a_conflict_and_lose_nothing(sessions, 
 
 
 def test_a_reviewer_is_refused_an_editors_action(sessions, reviewer, editor):
-    claim = make_claim(make_article(user=reviewer), "18,000 vehicles")
+    claim = make_sentence_claim(make_article_with_sentences(user=reviewer), "18,000 vehicles")
     Claim.objects.filter(pk=claim.pk).update(status="verified", rationale="ok", reviewed_by=editor)
     alice = sessions("alice")
     page = alice.page
@@ -170,8 +170,8 @@ def test_a_reviewer_is_refused_an_editors_action(sessions, reviewer, editor):
 
 
 def test_the_pages_work_by_keyboard_and_on_a_narrow_screen(sessions, reviewer, editor):
-    claim = make_claim(make_article(user=reviewer), "18,000 vehicles")
-    make_evidence(claim)
+    claim = make_sentence_claim(make_article_with_sentences(user=reviewer), "18,000 vehicles")
+    make_snapshot_evidence(claim)
     alice = sessions("alice", viewport=NARROW)
     page = alice.page
     for name, url in [

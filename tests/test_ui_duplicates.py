@@ -5,13 +5,17 @@ from django.urls import reverse
 
 from claims.models import ClaimEvent, ClaimLink
 
-from .ui_factories import make_article, make_bare_claim
+from .factories import make_article_with_sentences, make_bare_claim
 
 
 @pytest.fixture
 def suggested_link(db):
-    first = make_bare_claim(make_article(title="First"), "Prices rose sharply in May across the region.")
-    second = make_bare_claim(make_article(title="Second"), "Prices rose sharply in May across the region!")
+    first = make_bare_claim(
+        make_article_with_sentences(title="First"), "Prices rose sharply in May across the region."
+    )
+    second = make_bare_claim(
+        make_article_with_sentences(title="Second"), "Prices rose sharply in May across the region!"
+    )
     link = ClaimLink.objects.create(claim=second, other=first, similarity=0.8)
     ClaimLink.objects.create(claim=first, other=second, similarity=0.8)
     return link

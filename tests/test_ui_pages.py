@@ -8,7 +8,13 @@ from django.urls import reverse
 from claims.models import Article, Claim, ClaimEvent, Comment, Evidence
 from sources.models import Source
 
-from .ui_factories import make_article, make_bare_claim, make_claim, make_evidence, make_snapshot
+from .factories import (
+    make_article_with_sentences,
+    make_bare_claim,
+    make_sentence_claim,
+    make_snapshot,
+    make_snapshot_evidence,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +27,12 @@ def alice(client, reviewer):  # a logged-in reviewer's client
 
 @pytest.fixture
 def article(reviewer):
-    return make_article(user=reviewer)
+    return make_article_with_sentences(user=reviewer)
 
 
 @pytest.fixture
 def claim(article):
-    return make_claim(article, "18,000 vehicles")
+    return make_sentence_claim(article, "18,000 vehicles")
 
 
 def test_it_shows_the_dashboard_with_counts_activity_and_a_chart(alice, claim, reviewer):
@@ -65,14 +71,14 @@ def test_it_refuses_an_empty_submission_and_keeps_the_form(alice):
 
 
 def test_it_shows_live_progress_until_the_pipeline_is_done(alice, reviewer):
-    article = make_article(user=reviewer, status="scoring")
+    article = make_article_with_sentences(user=reviewer, status="scoring")
     page = alice.get(reverse("claims:article_detail", args=[article.pk])).content.decode()
     progress_url = reverse("claims:article_progress", args=[article.pk])
     assert f'hx-get="{progress_url}"' in page and 'hx-trigger="every 1500ms"' in page
     assert ">Refresh</a>" in page  # the fallback without JavaScript
     assert 'class="claim' not in page  # no text until done
 
-    make_claim(article, "18,000 vehicles")
+    make_sentence_claim(article, "18,000 vehicles")
     Article.objects.filter(pk=article.pk).update(status="done")
     partial = alice.get(progress_url, HTTP_HX_REQUEST="true").content.decode()
     assert "hx-get" not in partial  # polling stops: the swapped-in element has no trigger
@@ -169,7 +175,7 @@ def test_it_dismisses_in_bulk_and_lets_only_editors_assign_in_bulk(client, artic
 
 
 def test_it_shows_evidence_in_context_and_records_decisions(alice, claim, reviewer):
-    evidence = make_evidence(claim)
+    evidence = make_snapshot_evidence(claim)
     page = alice.get(reverse("claims:claim_detail", args=[claim.pk])).content.decode()
     assert '<mark class="passage">' in page
     assert '<strong class="shared">18,048</strong>' not in page  # a different number is not "shared"
@@ -193,7 +199,7 @@ def test_it_shows_evidence_in_context_and_records_decisions(alice, claim, review
 
 
 def test_it_sets_a_verdict_and_shows_it_in_the_history(alice, claim, reviewer):
-    evidence = make_evidence(claim, is_confirmed=True, confirmed_stance="supports")
+    evidence = make_snapshot_evidence(claim, is_confirmed=True, confirmed_stance="supports")
     response = alice.post(
         reverse("claims:claim_verdict", args=[claim.pk]),
         {
@@ -305,7 +311,7 @@ def test_it_adds_comments_and_sources_with_progress(alice, claim, reviewer):
 
 def test_it_shows_a_snapshot_as_escaped_text_with_the_passage_marked(alice, claim):
     snapshot = make_snapshot(text="Intro <img src=x onerror=alert(1)>.\n\nThe figure was 18,048.")
-    evidence = make_evidence(claim, snapshot, passage_text="The figure was 18,048.")
+    evidence = make_snapshot_evidence(claim, snapshot, passage_text="The figure was 18,048.")
     url = reverse("claims:snapshot_detail", args=[evidence.snapshot_id])
     html = alice.get(url, {"passage": evidence.passage_id}).content.decode()
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html

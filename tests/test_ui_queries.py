@@ -7,7 +7,13 @@ from django.urls import reverse
 
 from claims.models import ClaimEvent, ClaimLink, Comment
 
-from .ui_factories import make_article, make_bare_claim, make_claim, make_evidence, make_snapshot
+from .factories import (
+    make_article_with_sentences,
+    make_bare_claim,
+    make_sentence_claim,
+    make_snapshot,
+    make_snapshot_evidence,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,9 +27,11 @@ def _queries(client, url: str) -> int:
 
 def _grow_claim(claim, n: int, reviewer) -> None:
     """n pieces of evidence (each from its own source), comments, events, duplicates and sources."""
-    other_article = make_article(text="Elsewhere.\n\nThe bridge carries 18,000 vehicles a day.")
+    other_article = make_article_with_sentences(
+        text="Elsewhere.\n\nThe bridge carries 18,000 vehicles a day."
+    )
     for i in range(n):
-        make_evidence(claim, make_snapshot())
+        make_snapshot_evidence(claim, make_snapshot())
         Comment.objects.create(claim=claim, author=reviewer, body=f"comment {i}")
         ClaimEvent.objects.create(
             claim=claim,
@@ -47,7 +55,7 @@ def test_it_runs_the_same_queries_for_3_and_30_claims(client, reviewer, editor, 
     client.force_login(editor)
     counts = []
     for n in (3, 30):
-        article = make_article(user=reviewer)
+        article = make_article_with_sentences(user=reviewer)
         for i in range(n):
             claim = make_bare_claim(article, f"Claim {i} with 1,000 cases", score=0.5 + i / 100)
             claim.assignee = reviewer if i % 2 else editor
@@ -70,7 +78,7 @@ def test_the_claim_page_runs_the_same_queries_for_3_and_30_of_everything(client,
     client.force_login(editor)
     counts = []
     for n in (3, 30):
-        claim = make_claim(make_article(user=reviewer), "18,000 vehicles")
+        claim = make_sentence_claim(make_article_with_sentences(user=reviewer), "18,000 vehicles")
         _grow_claim(claim, n, reviewer)
         counts.append(_queries(client, reverse("claims:claim_detail", args=[claim.pk])))
     assert counts[0] == counts[1], counts

@@ -13,7 +13,7 @@ from claims.services.recheck import word_diff
 from claims.templatetags.review_extras import diff_words
 from sources.models import SourceCheck
 
-from .ui_factories import make_article, make_claim, make_evidence, make_snapshot
+from .factories import make_article_with_sentences, make_sentence_claim, make_snapshot, make_snapshot_evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +24,8 @@ NEW = "Traffic counts show about <script>alert(1)</script> vehicles a day cross 
 @pytest.fixture
 def flagged(reviewer):
     """A claim whose evidence passage changed: the old snapshot, a new one, and the event."""
-    claim = make_claim(make_article(user=reviewer), "18,000 vehicles")
-    evidence = make_evidence(claim, passage_text=OLD)
+    claim = make_sentence_claim(make_article_with_sentences(user=reviewer), "18,000 vehicles")
+    evidence = make_snapshot_evidence(claim, passage_text=OLD)
     old = evidence.snapshot
     new = make_snapshot(text=old.text.replace(OLD, NEW))
     diff = word_diff(OLD, NEW)
@@ -71,8 +71,8 @@ def test_it_shows_a_flagged_claims_reason_passages_and_escaped_diff(client, revi
 
 
 def test_it_says_the_stored_snapshot_stays_viewable_for_a_gone_source(client, reviewer):
-    claim = make_claim(make_article(user=reviewer), "18,000 vehicles")
-    evidence = make_evidence(claim)
+    claim = make_sentence_claim(make_article_with_sentences(user=reviewer), "18,000 vehicles")
+    evidence = make_snapshot_evidence(claim)
     source = evidence.snapshot.source
     check = SourceCheck.objects.create(
         source=source, checked_at=timezone.now(), outcome="gone", http_status=410, message="Gone"
@@ -136,8 +136,8 @@ def test_it_requires_a_login_for_the_source_page(client, flagged):
 
 def test_it_shows_the_recheck_without_extra_queries(client, reviewer, flagged):
     claim, _, _ = flagged
-    plain = make_claim(make_article(user=reviewer), "18,000 vehicles")
-    make_evidence(plain)
+    plain = make_sentence_claim(make_article_with_sentences(user=reviewer), "18,000 vehicles")
+    make_snapshot_evidence(plain)
     client.force_login(reviewer)
     counts = []
     for item in (plain, claim):

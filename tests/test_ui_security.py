@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from claims.models import Claim, ClaimEvent, Comment
 
-from .ui_factories import make_article, make_claim, make_evidence, make_snapshot
+from .factories import make_article_with_sentences, make_sentence_claim, make_snapshot, make_snapshot_evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -17,11 +17,11 @@ HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
 
 @pytest.fixture
 def claim(reviewer):
-    return make_claim(make_article(user=reviewer), "18,000 vehicles")
+    return make_sentence_claim(make_article_with_sentences(user=reviewer), "18,000 vehicles")
 
 
 def _page_urls(claim: Claim) -> list[str]:
-    evidence = make_evidence(claim)
+    evidence = make_snapshot_evidence(claim)
     return [
         reverse("claims:dashboard"),
         reverse("claims:article_list"),
@@ -88,8 +88,8 @@ def test_it_escapes_hostile_text_everywhere_it_shows_it(client, reviewer):
         f"Hostile Title {HOSTILE}\n\n"
         f"The mayor said {HOSTILE} cost 5 million dollars. Another sentence {HOSTILE}."
     )
-    article = make_article(text=text, user=reviewer)
-    claim = make_claim(article, "The mayor said")
+    article = make_article_with_sentences(text=text, user=reviewer)
+    claim = make_sentence_claim(article, "The mayor said")
     Claim.objects.filter(pk=claim.pk).update(
         reasons=[HOSTILE], assignee=reviewer, needs_recheck=True, recheck_reason=HOSTILE
     )
@@ -97,7 +97,7 @@ def test_it_escapes_hostile_text_everywhere_it_shows_it(client, reviewer):
     ClaimEvent.objects.create(
         claim=claim, actor=reviewer, kind="commented", note=HOSTILE, after={"x": HOSTILE}
     )
-    make_evidence(
+    make_snapshot_evidence(
         claim,
         make_snapshot(text=f"Before {HOSTILE}.\n\nThe mayor said it cost 5 million."),
         passage_text="The mayor said it cost 5 million.",
@@ -130,8 +130,8 @@ def test_it_does_not_redirect_to_another_site_after_an_action(client, reviewer, 
 
 
 def test_it_answers_404_for_evidence_of_another_claim(client, reviewer, claim):
-    other = make_claim(claim.article, "tram line")
-    evidence = make_evidence(other)
+    other = make_sentence_claim(claim.article, "tram line")
+    evidence = make_snapshot_evidence(other)
     client.force_login(reviewer)
     response = client.post(
         reverse("claims:evidence_decide", args=[claim.pk, evidence.pk]), {"decision": "confirm"}
