@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from text import embeddings, stance_model
+from text import stance_model
 from text.ranking import (
     SAME_NUMBER_TOLERANCE,
     comparable,
@@ -313,30 +313,11 @@ def suggest_stances(
     """
     if use_model is None:
         use_model = stance_model.model_available()
-    if use_model:
-        pairs = _with_similarities(pairs)
     comparisons = [compare(claim, passage, similarity=similarity) for claim, passage, similarity in pairs]
     if not use_model or not comparisons:
         return [heuristic_stance(comparison) for comparison in comparisons]
     probabilities = stance_model.probabilities([(claim, passage) for claim, passage, _ in pairs])
     return [model_stance(c, p) for c, p in zip(comparisons, probabilities, strict=True)]
-
-
-def _with_similarities(
-    pairs: Sequence[tuple[str, str, float | None]],
-) -> list[tuple[str, str, float | None]]:
-    """Fill in missing cosines with the MiniLM encoder (no pgvector, or a caller without vectors): the
-    overrides' "same subject" test needs it, and the cross-encoder already costs more than encoding."""
-    missing = sorted(
-        {text for claim, passage, similarity in pairs if similarity is None for text in (claim, passage)}
-    )
-    if not missing or not embeddings.model_available():
-        return list(pairs)
-    vectors = dict(zip(missing, embeddings.encode(missing), strict=True))
-    return [
-        (claim, passage, float(vectors[claim] @ vectors[passage]) if similarity is None else similarity)
-        for claim, passage, similarity in pairs
-    ]
 
 
 def suggest_stance(
