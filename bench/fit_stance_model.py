@@ -50,6 +50,11 @@ from text.stance_model import LABELS, MAX_TOKENS, encode_pairs, load_base_weight
 DATA = ROOT.parent / "shared" / "data"
 SUPPORTS, REFUTES, NEITHER = (LABELS.index(name) for name in ("supports", "refutes", "neither"))
 OVERSAMPLE = {"healthver": 4, "climate_fever": 2}
+# The in-domain files: their train part is trained on, calibration and test parts held out.
+IN_DOMAIN_SETS = {
+    "healthver": DATA / "verification" / "healthver_dev.jsonl",
+    "climate_fever": DATA / "verification" / "climate_fever_dev_pairs.jsonl",
+}
 HIDDEN, HEADS, LAYERS = 384, 12, 6
 
 
@@ -75,7 +80,7 @@ IN_DOMAIN_GOLD = {
 }
 
 
-def in_domain(name: str, path: Path) -> dict[str, list[tuple[str, str, int]]]:
+def in_domain(path: Path) -> dict[str, list[tuple[str, str, int]]]:
     parts: dict[str, list[tuple[str, str, int]]] = {"train": [], "calibration": [], "test": []}
     for row in _jsonl(path):
         raw = str(row.get("label", row.get("evidence_label", ""))).strip().lower()
@@ -321,8 +326,8 @@ def main() -> None:
     rng = random.Random(13)
     torch.set_num_threads(max(1, torch.get_num_threads()))
 
-    healthver = in_domain("healthver", DATA / "verification" / "healthver_dev.jsonl")
-    climate = in_domain("climate_fever", DATA / "verification" / "climate_fever_dev_pairs.jsonl")
+    healthver = in_domain(IN_DOMAIN_SETS["healthver"])
+    climate = in_domain(IN_DOMAIN_SETS["climate_fever"])
     sources = {
         "healthver": healthver["train"] * OVERSAMPLE["healthver"],
         "climate_fever": climate["train"] * OVERSAMPLE["climate_fever"],
@@ -456,11 +461,8 @@ def _calibration_logits() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
     from text import stance_model
 
     logits, gold = {}, {}
-    for name, path in (
-        ("healthver", DATA / "verification" / "healthver_dev.jsonl"),
-        ("climate_fever", DATA / "verification" / "climate_fever_dev_pairs.jsonl"),
-    ):
-        pairs = in_domain(name, path)["calibration"]
+    for name, path in IN_DOMAIN_SETS.items():
+        pairs = in_domain(path)["calibration"]
         logits[name] = stance_model.logits([(c, p) for c, p, _ in pairs])
         gold[name] = np.array([label for _, _, label in pairs])
     return logits, gold
@@ -510,11 +512,8 @@ def calibration_report() -> None:
     from text import stance_model
 
     gold_names = {SUPPORTS: "supports", REFUTES: "refutes", NEITHER: "unrelated"}
-    for name, path in (
-        ("healthver", DATA / "verification" / "healthver_dev.jsonl"),
-        ("climate_fever", DATA / "verification" / "climate_fever_dev_pairs.jsonl"),
-    ):
-        pairs = in_domain(name, path)["calibration"]
+    for name, path in IN_DOMAIN_SETS.items():
+        pairs = in_domain(path)["calibration"]
         text_pairs = [(c, p) for c, p, _ in pairs]
         gold = [gold_names[label] for _, _, label in pairs]
         comparisons = [
@@ -545,11 +544,11 @@ def in_domain_files() -> list[dict[str, str]]:
 
     return [
         {
-            "file": f"verification/{name}",
-            "sha256": hashlib.sha256((DATA / "verification" / name).read_bytes()).hexdigest(),
+            "file": f"verification/{path.name}",
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             "split": "claims.evaluation.splits.claim_split (train 70 %, calibration 10 %, test 20 %)",
         }
-        for name in ("healthver_dev.jsonl", "climate_fever_dev_pairs.jsonl")
+        for path in IN_DOMAIN_SETS.values()
     ]
 
 
