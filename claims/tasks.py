@@ -6,49 +6,19 @@ CPU-bound (`nlp`).
 
 import logging
 
-from celery import Task, shared_task
+from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from claims.services.articles import article_fail
 from factcheck.queueing import enqueue
-from factcheck.taskbase import MAX_TRANSIENT_RETRIES, RETRY_BACKOFF_MAX_SECONDS, WorkbenchTask, is_transient
+from factcheck.taskbase import RETRY_BACKOFF_MAX_SECONDS, is_transient, retry_when_busy
 from sources.services import SourceError
 
 from . import pipeline
 from .models import Article
+from .taskbase import ArticleTask
 
 logger = logging.getLogger(__name__)
-
-
-class ArticleTask(WorkbenchTask):
-    """A pipeline step of one article, whose id is the task's first argument."""
-
-    def record_final_failure(
-        self, exc: BaseException, article_id: int, *args: object, **kwargs: object
-    ) -> None:
-        article = Article.objects.get(pk=article_id)
-        if article.status in {Article.Status.DONE, Article.Status.FAILED}:
-            return
-        if is_transient(exc):
-            message = (
-                "A temporary problem (database, Redis or broker) outlasted every retry: "
-                f"{type(exc).__name__}. Nothing was lost; submit the article again once the service is back."
-            )
-        else:
-            message = "An internal error stopped the analysis."
-        article_fail(article, message)
-
-
-# A duplicate delivery, or a task re-queued after its worker died while the dead worker's lock lives
-# on (it expires after pipeline.LOCK_SECONDS): come back later rather than drop the work.
-BUSY_RETRY_SECONDS = 30
-BUSY_RETRIES = 10
-
-
-def _retry_when_busy(task: Task) -> None:
-    if task.request.retries < BUSY_RETRIES:
-        raise task.retry(countdown=BUSY_RETRY_SECONDS, max_retries=BUSY_RETRIES + MAX_TRANSIENT_RETRIES)
-    # Still busy after minutes: someone is working on it; the stalled-work sweep covers the rest.
 
 
 @shared_task(bind=True, base=ArticleTask, max_retries=4)
@@ -57,7 +27,7 @@ def fetch_article(self, article_id: int) -> None:
         with pipeline.article_lock(article_id):
             fetched = pipeline.article_fetch(article_id)
     except pipeline.ArticleBusy:
-        return _retry_when_busy(self)
+        return retry_when_busy(self)
     except SoftTimeLimitExceeded:
         article_fail(
             Article.objects.get(pk=article_id), "Fetching the article took too long and was stopped."
@@ -80,7 +50,7 @@ def analyse_article(self, article_id: int) -> None:
         with pipeline.article_lock(article_id), pipeline.worker_deaths_counted(article_id):
             pipeline.article_analyse(article_id)
     except pipeline.ArticleBusy:
-        return _retry_when_busy(self)
+        return retry_when_busy(self)
     except pipeline.ArticleKillsWorkers:
         article_fail(
             Article.objects.get(pk=article_id),

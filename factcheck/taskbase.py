@@ -9,6 +9,7 @@ that lost one is simply run again (every task is idempotent).
 
 Tasks are acknowledged late and rejected (re-queued) when their worker process dies, so a killed
 worker's task goes to another worker at once rather than after the broker's visibility timeout.
+A task that finds its work locked by another run (`retry_when_busy`) comes back later.
 """
 
 import logging
@@ -58,3 +59,16 @@ class WorkbenchTask(Task):
 
     def record_final_failure(self, exc: BaseException, *args: Any, **kwargs: Any) -> None:
         """Say on the task's row what went wrong for good. Nothing to record by default."""
+
+
+# A duplicate delivery, or a task re-queued after its worker died while the dead worker's lock lives
+# on until it expires: come back later rather than drop the work.
+BUSY_RETRY_SECONDS = 30
+BUSY_RETRIES = 10
+
+
+def retry_when_busy(task: Task) -> None:
+    """Retry `task` later because another run holds its lock; give up quietly after minutes of it."""
+    if task.request.retries < BUSY_RETRIES:
+        raise task.retry(countdown=BUSY_RETRY_SECONDS, max_retries=BUSY_RETRIES + MAX_TRANSIENT_RETRIES)
+    # Still busy after minutes: someone is working on it; the stalled-work sweep covers the rest.
