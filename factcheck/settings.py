@@ -199,7 +199,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 
-# --- Fetching (sources/fetching.py) --------------------------------------------------------------
+# --- Outgoing HTTP (sources/http.py) and fetching (sources/fetching.py) ------------------------------
 # Hosts, IPs or CIDRs the fetcher may reach although they are private; tests and local demos only.
 FETCH_ALLOWED_PRIVATE_HOSTS = env_list("FETCH_ALLOWED_PRIVATE_HOSTS")
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 5_000_000, minimum=1024)
@@ -208,6 +208,7 @@ FETCH_READ_TIMEOUT = env_float("FETCH_READ_TIMEOUT", 15.0)
 # One wall clock for a whole fetch: robots.txt, polite waiting, every redirect, headers and body.
 FETCH_TOTAL_TIMEOUT = env_float("FETCH_TOTAL_TIMEOUT", 30.0)
 FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5)
+# Sent with every request we make, page fetches and webhook POSTs alike.
 FETCH_USER_AGENT = env_str("FETCH_USER_AGENT", "FactcheckWorkbench/0.1 (+https://example.org/factcheck-bot)")
 FETCH_DOMAIN_MIN_INTERVAL = env_float("FETCH_DOMAIN_MIN_INTERVAL", 1.0)
 
@@ -241,6 +242,11 @@ if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", PARTNER_API
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 # First retry after this many seconds, doubling each time (capped at an hour).
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+# One send: per connect, per read, and a deadline for the whole of it, so a receiver that dribbles
+# its answer cannot hold a worker.
+WEBHOOK_CONNECT_TIMEOUT = env_float("WEBHOOK_CONNECT_TIMEOUT", 5.0)
+WEBHOOK_READ_TIMEOUT = env_float("WEBHOOK_READ_TIMEOUT", 10.0)
+WEBHOOK_TOTAL_TIMEOUT = env_float("WEBHOOK_TOTAL_TIMEOUT", 20.0)
 # The `author` of ClaimReview JSON-LD; the URL defaults to the site the request came to.
 CLAIMREVIEW_ORGANIZATION_NAME = env_str("CLAIMREVIEW_ORGANIZATION_NAME", "Fact-checking workbench")
 CLAIMREVIEW_ORGANIZATION_URL = env_str("CLAIMREVIEW_ORGANIZATION_URL", "")

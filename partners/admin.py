@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from sources import http
+
 from . import services
 from .models import ApiKey, Partner, PartnerSubmission, Scope, Webhook, WebhookDelivery
 from .webhooks import delivery_redeliver
@@ -105,11 +107,9 @@ class WebhookAdmin(admin.ModelAdmin):
     readonly_fields = ["secret", "created_at"]
 
     def save_model(self, request: HttpRequest, obj: Webhook, form: Any, change: bool) -> None:
-        from .delivery import DeliveryError, check_url
-
         try:
-            check_url(obj.url)
-        except DeliveryError as exc:
+            http.check_url(obj.url, method="POST")
+        except http.HttpError as exc:
             # Saved anyway (an editor may fix DNS later), but switched off until the URL is allowed.
             obj.is_active = False
             messages.error(request, f"{exc.message} The webhook was saved switched off.")

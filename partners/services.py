@@ -19,9 +19,9 @@ from django.utils import timezone
 from claims.models import Article, Claim
 from claims.services.articles import article_submit
 from claims.services.evidence import claim_add_source
+from sources import http
 from sources.models import Source
 
-from .delivery import DeliveryError, check_url
 from .models import ApiKey, Event, Partner, PartnerSubmission, Scope, Webhook
 from .selectors import api_key_by_prefix
 
@@ -203,8 +203,8 @@ def webhook_create(
     if unknown or not events:
         raise PartnerError(f"Choose events among {', '.join(Event.values)}.", code="invalid_events")
     try:
-        check_url(url)
-    except DeliveryError as exc:
+        http.check_url(url, method="POST")
+    except http.HttpError as exc:
         raise PartnerError(exc.message, code="invalid_webhook_url") from exc
     return Webhook.objects.create(
         partner=partner,

@@ -7,6 +7,9 @@ makes the HTTP call outside any transaction and records the outcome with a targe
 
 Signature: `X-Factcheck-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 The timestamp is signed with the body, so a receiver that refuses old timestamps refuses replays.
+
+The POST goes through the one safe HTTP client (sources/http.py): a webhook URL is as untrusted as
+any URL a partner sends, so it gets the fetcher's address rules, pinned connection and deadline.
 """
 
 import hashlib
@@ -24,8 +27,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from claims.models import Article, Claim
+from sources import http
 
-from .delivery import DeliveryError, post
 from .models import Event, PartnerSubmission, Webhook, WebhookDelivery
 from .selectors import claim_is_visible, claim_owner_id, webhooks_for_event
 from .serializers import ClaimSummarySerializer
@@ -33,6 +36,8 @@ from .serializers import ClaimSummarySerializer
 SIGNATURE_HEADER = "X-Factcheck-Signature"
 # A row left "sending" this long belongs to a worker that died mid-send: it may be claimed again.
 SENDING_TTL = timedelta(minutes=5)
+# Failures of a send that no retry can fix: the URL is malformed or points where we never connect.
+UNSENDABLE_KINDS = frozenset({"invalid_url", "blocked_address"})
 CLAIM_EVENTS = {
     "verdict_set": Event.CLAIM_VERDICT_SET,
     "verdict_changed": Event.CLAIM_VERDICT_CHANGED,
@@ -142,21 +147,30 @@ def delivery_attempt(*, delivery_id: int) -> Attempt | None:
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
-        "User-Agent": str(settings.FETCH_USER_AGENT),
         "X-Factcheck-Event": delivery.event,
         "X-Factcheck-Delivery": str(delivery.event_id),
         SIGNATURE_HEADER: sign(secret=webhook.secret, timestamp=timestamp, body=body),
     }
     try:
-        result = post(webhook.url, body=body, headers=headers)
-    except DeliveryError as exc:
-        return _settle(delivery, error=exc.message, permanent=exc.permanent)
+        result = http.post(
+            webhook.url,
+            body=body,
+            headers=headers,
+            timeouts=http.Timeouts(
+                connect=settings.WEBHOOK_CONNECT_TIMEOUT, read=settings.WEBHOOK_READ_TIMEOUT
+            ),
+            total_timeout=settings.WEBHOOK_TOTAL_TIMEOUT,
+        )
+    except http.HttpError as exc:
+        # Only a URL we will never send to is final. DNS, TLS and network trouble at a receiver is
+        # retried even where a fetch would give up: the row's attempt budget bounds it.
+        return _settle(delivery, error=exc.message, permanent=exc.kind in UNSENDABLE_KINDS)
     if 200 <= result.status < 300:
         return _settle(delivery, status=result.status)
-    # As for fetching: 408/425/429 and 5xx mean "not now"; another 4xx will not change on retry.
-    transient = result.status in (408, 425, 429) or result.status >= 500
     error = f"The receiver answered {result.status}: {result.excerpt[:200]}".strip()
-    return _settle(delivery, status=result.status, error=error, permanent=not transient)
+    return _settle(
+        delivery, status=result.status, error=error, permanent=not http.is_transient_status(result.status)
+    )
 
 
 def _settle(

@@ -15,7 +15,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from lxml import etree
 
-from .fetching import FetchError, fetch
+from .fetching import fetch
+from .http import HttpError
 from .models import Feed, Source
 from .services import normalise_url
 
@@ -126,8 +127,8 @@ def feed_crawl(feed_id: int) -> CrawlResult:
             child_feed, _ = _fetch_parsed(child)
             if child_feed is not None:
                 items.extend(url for url in child_feed.items if url not in items)
-    except (FetchError, FeedError) as exc:
-        message = exc.message if isinstance(exc, FetchError) else str(exc)
+    except (HttpError, FeedError) as exc:
+        message = exc.message if isinstance(exc, HttpError) else str(exc)
         Feed.objects.filter(pk=feed.pk).update(last_crawled_at=now, last_error=message[:2000])
         return CrawlResult(feed.pk, 0, 0, message)
 

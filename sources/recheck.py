@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from factcheck.queueing import enqueue
 
-from .fetching import FetchError
+from .http import HttpError
 from .models import Snapshot, Source, SourceCheck
 from .services import FETCH_LEASE_TTL, SourceError, source_fetch
 from .signals import snapshot_changed, source_gone
@@ -169,7 +169,7 @@ def source_recheck(source_id: int, *, leased_at: str | None = None) -> RecheckRe
     try:
         outcome = source_fetch(source=source)
     except SourceError as exc:
-        cause = exc.__cause__ if isinstance(exc.__cause__, FetchError) else None
+        cause = exc.__cause__ if isinstance(exc.__cause__, HttpError) else None
         return _record_error(source, exc.message, cause)
     except BaseException:
         Source.objects.filter(pk=source_id, fetching_since=stamp).update(fetching_since=None)
@@ -228,7 +228,7 @@ def _record_change(source: Source, old_snapshot_id: int | None, snapshot: Snapsh
     return RecheckResult(source.pk, SourceCheck.Outcome.CHANGED, snapshot.pk, message)
 
 
-def _record_error(source: Source, message: str, cause: FetchError | None) -> RecheckResult:
+def _record_error(source: Source, message: str, cause: HttpError | None) -> RecheckResult:
     """Count link rot (404/410, DNS, permanent errors, long runs of transient ones) towards gone;
     back off on transient errors without counting them."""
     source.refresh_from_db()  # source_fetch already counted the failure and stored the message

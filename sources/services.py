@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .extraction import ExtractedDocument, extract_html
-from .fetching import FetchError, FetchResult, fetch
+from .fetching import FetchResult, fetch
+from .http import HttpError
 from .models import Snapshot, Source
 
 # A claim on a source older than this is considered abandoned (worker killed mid-fetch).
@@ -99,7 +100,7 @@ def source_fetch(*, source: Source, respect_robots: bool = True) -> FetchOutcome
             last_modified=source.last_modified or None,
             respect_robots=respect_robots,
         )
-    except FetchError as exc:
+    except HttpError as exc:
         _record_failure(
             source, exc.message, blocked=exc.permanent and exc.kind in {"blocked_address", "robots"}
         )

@@ -14,7 +14,8 @@ import zlib
 import pytest
 from pytest_django import Settings
 
-from sources.fetching import FetchError, FetchResult, fetch
+from sources.fetching import FetchResult, fetch
+from sources.http import HttpError
 from sources.robots import RobotsRules
 from tests.httpserver import LocalServer, Reply, Request
 
@@ -66,8 +67,8 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> FakeDns:
     return answers
 
 
-def fetch_error(url: str, **kwargs: object) -> FetchError:
-    with pytest.raises(FetchError) as caught:
+def fetch_error(url: str, **kwargs: object) -> HttpError:
+    with pytest.raises(HttpError) as caught:
         fetch(url, **kwargs)  # type: ignore[arg-type]
     return caught.value
 
