@@ -287,7 +287,7 @@ class Deadline:
         return round((time.monotonic() - self.started) * 1000)
 
     def expired(self) -> HttpError:
-        return error("timeout", f"Gave up on {self.url}: no full answer within {self.seconds:.0f} s")
+        return error("timeout", f"Gave up on {self.url}: no full answer within {self.seconds:g} s")
 
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
@@ -327,9 +327,10 @@ ACCEPT_ENCODING = urllib3.util.make_headers(accept_encoding=True)["accept-encodi
 _DECODABLE = frozenset({"identity", *urllib3.response.HTTPResponse.CONTENT_DECODERS})
 _CHUNK = 64 * 1024
 _MAX_ADDRESSES_TRIED = 3
-# Library wrapping around a network error that tells a reviewer nothing.
+# Library wrapping around a network error that tells a reviewer nothing: the connection or pool
+# ("HTTPConnectionPool(host=..., port=...): "), errno and OpenSSL source locations.
 _NOISE = re.compile(
-    r"\w*HTTPS?Connection(Pool)?\([^)]*\): |Failed to establish a new connection: "
+    r"\w+\(host=[^)]*\): |Failed to establish a new connection: "
     r"|\[Errno -?\d+\] |\[SSL: \w+\] | \(_ssl\.c:\d+\)"
 )
 

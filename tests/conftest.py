@@ -18,7 +18,7 @@ from django.conf import settings
 
 from factcheck.celery import app as celery_app
 
-pytest_plugins = ["tests.httpserver", "tests.browser"]
+pytest_plugins = ["tests.httpserver", "tests.fakedns", "tests.browser"]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = BASE_DIR.parent / "shared"

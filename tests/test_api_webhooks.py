@@ -1,5 +1,7 @@
 """Webhooks: registered through the API, written to the outbox with the change, signed, retried."""
 
+import socket
+
 import pytest
 from django.db import transaction
 
@@ -193,6 +195,57 @@ def test_it_refuses_to_deliver_to_an_address_that_is_not_allowed(receiver, setti
     delivery.refresh_from_db()
     assert delivery.status == "failed" and "loopback" in delivery.last_error
     assert receiver.hits["/hook"] == 0
+
+
+def _delivery_to(partner, url: str, event_id: str) -> WebhookDelivery:
+    webhook = Webhook.objects.create(partner=partner, url=url, secret="s", events=ALL_EVENTS)
+    return WebhookDelivery.objects.create(
+        webhook=webhook, event="claim.verdict_set", event_id=event_id, payload={}
+    )
+
+
+@pytest.mark.django_db
+def test_it_retries_a_receiver_that_cannot_be_reached_for_now(receiver, local_tls_server, settings, fake_dns):
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 30
+    settings.WEBHOOK_TOTAL_TIMEOUT = 0.5
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    fake_dns["hooks.example.com"] = "fail"
+    dribble = Reply(body=b"x" * 2000, chunked=True, chunk_size=100, chunk_delay=0.2)
+    receiver.handle("/slow", lambda request: dribble)
+    partner, _ = make_partner()
+    deliveries = {
+        "refused": _delivery_to(
+            partner, f"http://127.0.0.1:{closed}/hook", "6f1c1c1e-0000-4000-8000-000000000011"
+        ),
+        # A name that does not exist is retried too: a partner's DNS can come back within the budget.
+        "no such name": _delivery_to(
+            partner, "http://no-such-host.invalid/hook", "6f1c1c1e-0000-4000-8000-000000000012"
+        ),
+        "resolver down": _delivery_to(
+            partner, "http://hooks.example.com/hook", "6f1c1c1e-0000-4000-8000-000000000013"
+        ),
+        # So is a certificate that does not verify (a fetch gives up on it): the receiver may fix it.
+        "bad certificate": _delivery_to(
+            partner, local_tls_server.url("/hook"), "6f1c1c1e-0000-4000-8000-000000000015"
+        ),
+        "past the deadline": _delivery_to(
+            partner, receiver.url("/slow"), "6f1c1c1e-0000-4000-8000-000000000014"
+        ),
+    }
+
+    waits = {name: delivery_attempt(delivery_id=d.pk).retry_in for name, d in deliveries.items()}
+
+    assert waits == dict.fromkeys(deliveries, 30)
+    errors = {name: WebhookDelivery.objects.get(pk=d.pk).last_error for name, d in deliveries.items()}
+    assert WebhookDelivery.objects.filter(status="pending").count() == 5
+    assert errors["refused"] == "Could not connect to 127.0.0.1: Connection refused"
+    assert errors["no such name"].startswith("Could not resolve no-such-host.invalid: ")
+    assert errors["bad certificate"].startswith(
+        "Secure connection to 127.0.0.1 failed: certificate verify failed"
+    )
+    assert errors["past the deadline"] == f"Gave up on {receiver.url('/slow')}: no full answer within 0.5 s"
 
 
 @pytest.mark.django_db

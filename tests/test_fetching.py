@@ -17,6 +17,7 @@ from pytest_django import Settings
 from sources.fetching import FetchResult, fetch
 from sources.http import HttpError
 from sources.robots import RobotsRules
+from tests.fakedns import FakeDns
 from tests.httpserver import LocalServer, Reply, Request
 
 
@@ -35,36 +36,6 @@ def server(local_server: LocalServer, settings: Settings) -> LocalServer:
     """The local server, reachable because its address is allow-listed as in tests and demos."""
     settings.FETCH_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
     return local_server
-
-
-class FakeDns(dict[str, str]):
-    """Host name -> address ("fail": the resolver cannot answer now, as when its server is down);
-    `lookups` lists every name asked for."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lookups: list[str] = []
-
-
-@pytest.fixture
-def fake_dns(monkeypatch: pytest.MonkeyPatch) -> FakeDns:
-    """Host names a test points at chosen addresses; every other name resolves for real."""
-    answers = FakeDns()
-    real_getaddrinfo = socket.getaddrinfo
-
-    def getaddrinfo(host: str, port: int, *args: object, **kwargs: object) -> list[tuple]:
-        answers.lookups.append(host)
-        if host not in answers:
-            return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
-        address = answers[host]
-        if address == "fail":
-            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
-        if ":" in address:
-            return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))]
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return answers
 
 
 def fetch_error(url: str, **kwargs: object) -> HttpError:
