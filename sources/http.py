@@ -33,12 +33,12 @@ from django.conf import settings
 from urllib3.exceptions import (
     ConnectTimeoutError,
     DecodeError,
-    HTTPError,
     LocationValueError,
     NewConnectionError,
     ReadTimeoutError,
     SSLError,
 )
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 # --- the one error ---------------------------------------------------------------------------------
 
@@ -553,7 +553,7 @@ def open_request(
                     yield response
                     return
                 following = _redirect_location(response, current)
-        except (HTTPError, OSError, HTTPException) as exc:  # socket errors urllib3 lets through
+        except (Urllib3Error, OSError, HTTPException) as exc:  # and socket errors urllib3 lets through
             if deadline.fired:
                 raise deadline.expired() from exc
             raise _network_error(exc, target, method) from exc
