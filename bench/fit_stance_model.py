@@ -18,8 +18,9 @@ commits and licences):
   FEVER-symmetric (CC BY-SA 3.0), COVID-Fact RTE train (none stated). The non-commercial sets (SICK, ANLI,
   SciFact) are left out so the shipped weights do not inherit an NC licence.
 
-The epoch snapshot kept is the best on the calibration part; the temperature (calibrated probabilities)
-and the abstention threshold are fitted there too. The test part is only ever scored, by
+The epoch snapshot kept is the best on the calibration part; the class offsets, the temperature (calibrated
+probabilities) and the abstention rule are fitted there too, by bench/stance_decision.py (no torch needed;
+`--fit-decision` and `--calibration-report` here run the same code). The test part is only ever scored, by
 `manage.py evaluate stance`. The script also writes a few pairs' torch logits to
 tests/data/stance_reference.json so a test pins the numpy forward pass to them.
 """
@@ -44,50 +45,32 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from claims.evaluation.splits import claim_group, claim_split  # noqa: E402
+from bench.stance_decision import (  # noqa: E402
+    DATA,
+    IN_DOMAIN_SETS,
+    NEITHER,
+    REFUTES,
+    SUPPORTS,
+    calibration_report,
+    fit_decision,
+    fit_temperature,
+    in_domain,
+    in_domain_files,
+    macro_f1,
+    read_jsonl,
+)
 from text.stance_model import LABELS, MAX_TOKENS, encode_pairs, load_base_weights  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
-SUPPORTS, REFUTES, NEITHER = (LABELS.index(name) for name in ("supports", "refutes", "neither"))
 OVERSAMPLE = {"healthver": 4, "climate_fever": 2}
-# The in-domain files: their train part is trained on, calibration and test parts held out.
-IN_DOMAIN_SETS = {
-    "healthver": DATA / "verification" / "healthver_dev.jsonl",
-    "climate_fever": DATA / "verification" / "climate_fever_dev_pairs.jsonl",
-}
 HIDDEN, HEADS, LAYERS = 384, 12, 6
 
 
 # --- data ----------------------------------------------------------------------------------------------
 
 
-def _jsonl(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
 def _tsv(path: Path) -> list[list[str]]:
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         return [line.rstrip("\n").split("\t") for line in handle][1:]
-
-
-IN_DOMAIN_GOLD = {
-    "supports": SUPPORTS,
-    "refutes": REFUTES,
-    "neutral": NEITHER,
-    "not_enough_info": NEITHER,
-}
-
-
-def in_domain(path: Path) -> dict[str, list[tuple[str, str, int]]]:
-    parts: dict[str, list[tuple[str, str, int]]] = {"train": [], "calibration": [], "test": []}
-    for row in _jsonl(path):
-        raw = str(row.get("label", row.get("evidence_label", ""))).strip().lower()
-        if raw not in IN_DOMAIN_GOLD:
-            continue
-        parts[claim_split(claim_group(row))].append((row["claim"], row["evidence"], IN_DOMAIN_GOLD[raw]))
-    return parts
 
 
 def _overlap(claim: str, sentence: str) -> float:
@@ -98,7 +81,7 @@ def _overlap(claim: str, sentence: str) -> float:
 def wice(path: Path) -> list[tuple[str, str, int]]:
     """Supporting sentence sets -> supports; not-supported claims' closest sentence -> neither."""
     pairs = []
-    for row in _jsonl(path):
+    for row in read_jsonl(path):
         sentences = [s for s in row["evidence"]]
         if row["label"] == "supported" and row["supporting_sentences"]:
             chosen = row["supporting_sentences"][0]
@@ -123,13 +106,13 @@ def general() -> dict[str, list[tuple[str, str, int]]]:
     snli = [
         (row["sentence2"], row["sentence1"], snli_labels[row["gold_label"]])
         for name in ("snli_1.0_dev.jsonl.gz", "snli_1.0_test.jsonl.gz")
-        for row in _jsonl(nli / name)
+        for row in read_jsonl(nli / name)
         if row["gold_label"] in snli_labels
     ]
     fever = [
         (row["claim"], row["evidence"], SUPPORTS if row["gold_label"] == "SUPPORTS" else REFUTES)
         for name in ("fever_symmetric_dev.jsonl.gz", "fever_symmetric_test.jsonl.gz")
-        for row in _jsonl(nli / name)
+        for row in read_jsonl(nli / name)
     ]
     # RTE-covidfact: sentence1 is the evidence, Sentence2 the claim; not_entailment marks a refuted claim
     # (a counterfactual rewrite of a supported one), so it is a refutation rather than "neither".
@@ -270,28 +253,6 @@ def logits_of(model: CrossEncoder, pairs: list[tuple[str, str, int]]) -> np.ndar
         out[chunk] = model(*tensors([encoded[i] for i in chunk])).numpy()
     model.train()
     return out
-
-
-def macro_f1(predicted: np.ndarray, gold: np.ndarray) -> float:
-    scores = []
-    for label in range(len(LABELS)):
-        tp = int(((predicted == label) & (gold == label)).sum())
-        fp = int(((predicted == label) & (gold != label)).sum())
-        fn = int(((predicted != label) & (gold == label)).sum())
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return float(np.mean(scores))
-
-
-def fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
-    """The temperature that minimises the negative log-likelihood on the calibration part."""
-    best = (math.inf, 1.0)
-    for temperature in np.arange(0.5, 3.01, 0.05):
-        scaled = logits / temperature
-        scaled = scaled - scaled.max(axis=1, keepdims=True)
-        log_probs = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
-        nll = float(-log_probs[np.arange(len(gold)), gold].mean())
-        best = min(best, (nll, float(temperature)))
-    return round(best[1], 2)
 
 
 def main() -> None:
@@ -454,102 +415,6 @@ def write(model, args, calibration, counts, history, best, training_seconds, tra
         encoding="utf-8",
     )  # fmt: skip
     print(json.dumps({"temperature": temperature, "weights_bytes": size}), flush=True)
-
-
-def _calibration_logits() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The shipped model's raw logits (numpy path) and gold labels on each calibration part."""
-    from text import stance_model
-
-    logits, gold = {}, {}
-    for name, path in IN_DOMAIN_SETS.items():
-        pairs = in_domain(path)["calibration"]
-        logits[name] = stance_model.logits([(c, p) for c, p, _ in pairs])
-        gold[name] = np.array([label for _, _, label in pairs])
-    return logits, gold
-
-
-def fit_decision(out: Path) -> None:
-    """Class offsets (refutes, neither; supports fixed at 0) maximising the mean macro-F1 of the two
-    calibration parts, then the temperature for calibrated probabilities; written into the card."""
-    logits, gold = _calibration_logits()
-    grid = np.arange(-2.0, 2.01, 0.25)
-    best = (-1.0, (0.0, 0.0))
-    for refutes in grid:
-        for neither in grid:
-            bias = np.array([0.0, refutes, neither], dtype=np.float32)
-            mean = float(np.mean([macro_f1((logits[n] + bias).argmax(1), gold[n]) for n in logits]))
-            # Ties go to the smaller correction.
-            if mean > best[0] + 1e-9 or (
-                abs(mean - best[0]) < 1e-9 and abs(refutes) + abs(neither) < sum(map(abs, best[1]))
-            ):
-                best = (mean, (float(refutes), float(neither)))
-    bias = np.array([0.0, *best[1]], dtype=np.float32)
-    all_logits = np.concatenate([logits[n] + bias for n in logits])
-    temperature = fit_temperature(all_logits, np.concatenate(list(gold.values())))
-    card_path = out / "stance-minilm-l6.json"
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    before = {n: round(macro_f1(logits[n].argmax(1), gold[n]), 3) for n in logits}
-    after = {n: round(macro_f1((logits[n] + bias).argmax(1), gold[n]), 3) for n in logits}
-    card.update(
-        class_bias=[round(float(x), 2) for x in bias],
-        temperature=temperature,
-        decision_fit={"calibration_macro_f1_before": before, "calibration_macro_f1_after": after},
-    )
-    card_path.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
-    print(
-        json.dumps(
-            {"class_bias": card["class_bias"], "temperature": temperature, "before": before, "after": after}
-        )
-    )
-
-
-def calibration_report() -> None:
-    """How the shipped model's decision rule was chosen: strict macro-F1 on the calibration part of each
-    in-domain set for the bare argmax, the exact-fact overrides, and abstention thresholds. Runs the
-    numpy path, as production does. The test part is never looked at here."""
-    from claims.evaluation.stance import score, similarities
-    from claims.stance import compare, heuristic_stance, model_stance
-    from text import stance_model
-
-    gold_names = {SUPPORTS: "supports", REFUTES: "refutes", NEITHER: "unrelated"}
-    for name, path in IN_DOMAIN_SETS.items():
-        pairs = in_domain(path)["calibration"]
-        text_pairs = [(c, p) for c, p, _ in pairs]
-        gold = [gold_names[label] for _, _, label in pairs]
-        comparisons = [
-            compare(c, p, similarity=s)
-            for (c, p), s in zip(text_pairs, similarities(text_pairs), strict=True)
-        ]
-        probabilities = stance_model.probabilities(text_pairs)
-        print(f"\n{name} calibration part: {len(pairs)} pairs")
-        print(f"  rules alone: {score([heuristic_stance(c)[0] for c in comparisons], gold)['macro_f1']:.3f}")
-        for overrides in (False, True):
-            for threshold in (0.0, 0.4, 0.45, 0.5, 0.55, 0.6):
-                predicted = [
-                    model_stance(c, p, overrides=overrides, unclear_below=threshold)[0]
-                    for c, p in zip(comparisons, probabilities, strict=True)
-                ]
-                scores = score(predicted, gold)
-                decided = scores.get("macro_f1_decided", 0.0)
-                print(
-                    f"  overrides={overrides!s:5} unclear_below={threshold:.2f}: "
-                    f"macro-F1 {scores['macro_f1']:.3f} unclear {scores['unclear_share']:.2f} "
-                    f"decided macro-F1 {decided:.3f}"
-                )
-
-
-def in_domain_files() -> list[dict[str, str]]:
-    """The files whose train part the model saw: `evaluate stance` scores only their test part."""
-    import hashlib
-
-    return [
-        {
-            "file": f"verification/{path.name}",
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-            "split": "claims.evaluation.splits.claim_split (train 70 %, calibration 10 %, test 20 %)",
-        }
-        for path in IN_DOMAIN_SETS.values()
-    ]
 
 
 def _torch_name(shipped: str) -> str:

@@ -124,6 +124,44 @@ def test_a_clearly_different_figure_refutes_whatever_the_model_read() -> None:
     assert "model: " in reason
 
 
+def test_only_a_weak_supports_abstains_a_weak_neither_or_refutes_is_shown() -> None:
+    """The decision layer alone, on made-up calibrated probabilities (supports, refutes, neither)."""
+    pair = stance.compare("The council approved the budget.", "The council met on Tuesday.", similarity=0.7)
+    assert stance.model_stance(pair, np.array([0.38, 0.31, 0.31])) == ("unclear", "model: supports 0.38")
+    assert stance.model_stance(pair, np.array([0.31, 0.38, 0.31])) == ("refutes", "model: refutes 0.38")
+    assert stance.model_stance(pair, np.array([0.31, 0.31, 0.38])) == ("unrelated", "model: neither 0.38")
+    assert stance.model_stance(pair, np.array([0.42, 0.29, 0.29]))[0] == "supports"
+
+
+def test_a_misread_number_neither_overrides_nor_shows_as_a_differing_figure() -> None:
+    """ "Hansen's 1988" (a year read as a count) against "CO 2" (a subscript read as 2), and "two ice
+    ages" against a count: the rules still see a conflict, the model layer does not act on it."""
+    neither = np.array([0.2, 0.1, 0.7])
+    for claim, passage in (
+        (
+            "Hansen's 1988 results show a climate sensitivity of about 3°C for a doubling of CO2.",
+            "Climate sensitivity is the warming from a sustained doubling of the atmospheric CO 2 level.",
+        ),
+        (
+            "The last sea-level high occurred between the last two ice ages.",
+            "The last glacial period ended 14,500 YBP.",
+        ),
+    ):
+        comparison = stance.compare(claim, passage, similarity=0.7)
+        assert comparison.features["numbers_conflict"] and not comparison.figures_conflict
+        label, reason = stance.model_stance(comparison, neither)
+        assert label == "unrelated" and "numbers differ" not in reason, reason
+    # A figure read for sure still overrides, and the reason quotes it.
+    comparison = stance.compare(
+        "The agency removed 18,000 people.", "The agency removed 12,500 people.", similarity=0.9
+    )
+    label, reason = stance.model_stance(comparison, neither)
+    assert (label, reason) == (
+        "refutes",
+        "numbers differ: claim says 18,000, source says 12,500 · model: neither 0.70",
+    )
+
+
 HEALTHVER_ROWS = [
     {
         "id": "1",
