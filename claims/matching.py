@@ -191,3 +191,41 @@ def rank_verified_claims(
             query_vector = encode([query])[0]
     index = VerifiedClaimIndex(corpus, corpus_vectors=corpus_vectors, bm25=_bm25_for(corpus))
     return index.rank(query, query_vector=query_vector)
+
+
+# --- the fact-check library: the same ranker, then the duplicates' similarity decides -----------------
+
+# A claim is compared with the FACT_CHECK_DEPTH best library entries of the fused ranking above (what
+# `evaluate claim-matching` scores as MAP@5); an entry is suggested when its claim_similarity (trigram +
+# cosine, the duplicate step's score) with the claim reaches FACT_CHECK_SUGGEST_THRESHOLD.
+FACT_CHECK_DEPTH = 5
+FACT_CHECK_SUGGEST_THRESHOLD = 0.50
+
+
+def fact_check_candidates(
+    index: VerifiedClaimIndex,
+    statements: Sequence[str],
+    statement_vectors: np.ndarray | None,
+    query: str,
+    *,
+    query_vector: np.ndarray | None = None,
+    excluded: frozenset[int] = frozenset(),
+    depth: int = FACT_CHECK_DEPTH,
+) -> list[tuple[int, int, float]]:
+    """(corpus index, rank from 1, claim_similarity) of the `depth` best library entries for a text,
+    in ranking order, leaving out `excluded` indices (the claim's own verdict, its article's)."""
+    found: list[tuple[int, int, float]] = []
+    for i in index.rank(query, query_vector=query_vector):
+        if i in excluded:
+            continue
+        if len(found) >= depth:
+            break
+        vector = None if statement_vectors is None else statement_vectors[i]
+        if vector is not None and not vector.any():
+            vector = None  # not embedded yet: trigram similarity only
+        if query_vector is None or vector is None:
+            similarity = trigram_similarity(query, statements[i])
+        else:
+            similarity = claim_similarity(query, statements[i], va=query_vector, vb=vector)
+        found.append((i, len(found) + 1, similarity))
+    return found

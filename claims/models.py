@@ -3,6 +3,8 @@
 State changes go through `claims.services`; models hold data and constraints only.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -308,3 +310,119 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"comment {self.pk} on claim {self.claim_id}"
+
+
+class ClaimReviewFeed(models.Model):
+    """A publisher's ClaimReview feed (a DataFeed, JSON-LD, JSON Lines or an HTML page with ld+json),
+    registered by an editor; beat fetches it with a conditional GET and imports what it carries."""
+
+    url = models.URLField(max_length=2000, unique=True)
+    title = models.CharField(max_length=500, blank=True)
+    active = models.BooleanField(default=True)
+    interval = models.DurationField(default=timedelta(hours=6))
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # The last import's counts ({"new": 3, "updated": 0, "unchanged": 12, "skipped": 1}).
+    last_counts = models.JSONField(default=dict, blank=True)
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class FactCheck(models.Model):
+    """A published review of a claim (schema.org ClaimReview): someone's, or one of our own verdicts.
+
+    Written only by claims.services.factchecks; one row per review URL, so a re-import updates in place.
+    """
+
+    class Origin(models.TextChoices):
+        IMPORT = "import", "import file"
+        FEED = "feed", "ClaimReview feed"
+        OUR_VERDICT = "our_verdict", "our verdict"
+
+    url = models.URLField(max_length=2000, unique=True)
+    claim_reviewed = models.TextField()
+    headline = models.TextField(blank=True)
+    claimant = models.CharField(max_length=300, blank=True)
+    claim_date = models.DateField(null=True, blank=True)
+    claim_appearance_url = models.URLField(max_length=2000, blank=True)
+    publisher_name = models.CharField(max_length=300, blank=True)
+    publisher_url = models.URLField(max_length=2000, blank=True)
+    rating_name = models.CharField(max_length=200, blank=True)
+    rating_value = models.FloatField(null=True, blank=True)
+    best_rating = models.FloatField(null=True, blank=True)
+    worst_rating = models.FloatField(null=True, blank=True)
+    language = models.CharField(max_length=35, blank=True)
+    date_published = models.DateField(null=True, blank=True)
+    origin = models.CharField(max_length=12, choices=Origin.choices)
+    # Which file or feed it came from, as the import named it.
+    origin_label = models.CharField(max_length=300, blank=True)
+    feed = models.ForeignKey(
+        ClaimReviewFeed, null=True, blank=True, on_delete=models.SET_NULL, related_name="fact_checks"
+    )
+    # Our own verdict: the claim it is (one library row per claim with a verdict).
+    claim = models.OneToOneField(
+        Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="library_entry"
+    )
+    # Digest of the parsed fields: a re-import of the same review counts as unchanged and writes nothing.
+    content_hash = models.CharField(max_length=64)
+    # float32 [2, 384]: MiniLM vectors of the claim and of the headline (the claim again when there is
+    # none); NULL until embedded, or without the model. A plain column, so no pgvector is needed.
+    vectors = models.BinaryField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-updated_at", "-id"], name="factcheck_updated_idx"),
+            GinIndex(OpClass(Upper("claim_reviewed"), name="gin_trgm_ops"), name="factcheck_claim_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.publisher_name}: {self.claim_reviewed[:70]}"
+
+    @property
+    def rating_text(self) -> str:
+        """The rating as a reader sees it: its words, else value / best, else "rating not given"."""
+        if self.rating_name:
+            return self.rating_name
+        if self.rating_value is not None:
+            value = f"{self.rating_value:g}"
+            return f"{value} / {self.best_rating:g}" if self.best_rating is not None else value
+        return "rating not given"
+
+
+class FactCheckMatch(models.Model):
+    """A library entry found to review the same claim: suggested by the machine, decided by a reviewer."""
+
+    class State(models.TextChoices):
+        SUGGESTED = "suggested", "suggested"
+        CONFIRMED = "confirmed", "confirmed"
+        REJECTED = "rejected", "rejected"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="fact_check_matches")
+    fact_check = models.ForeignKey(FactCheck, on_delete=models.CASCADE, related_name="matches")
+    similarity = models.FloatField()
+    # Place in the fused ranking (1 = best) when it was found.
+    rank = models.PositiveSmallIntegerField(default=1)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SUGGESTED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "fact_check"], name="factcheckmatch_unique_pair"),
+        ]
+        indexes = [models.Index(fields=["fact_check"], name="factcheckmatch_fc_idx")]
+
+    def __str__(self) -> str:
+        return f"claim {self.claim_id} ~ fact-check {self.fact_check_id} ({self.state})"

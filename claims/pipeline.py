@@ -21,6 +21,7 @@ from claims.services.articles import article_fail, article_finish, article_set_s
 from claims.services.claims import claim_record_event, fingerprint
 from claims.services.duplicates import claim_find_duplicates, claims_embed
 from claims.services.evidence import article_own_sources, claim_find_evidence, claims_link_sources
+from claims.services.factchecks import claims_match_factchecks
 from factcheck.locks import LockBusy, is_locked, renewed_lock
 from factcheck.queueing import enqueue
 from sources.extraction import ExtractedDocument, clean_pasted_text, detect_language, extract_html
@@ -239,8 +240,11 @@ def article_match(article: Article) -> None:
         with transaction.atomic():
             found += claim_find_evidence(claim, vector=vectors.get(claim.pk), own_sources=own).created
             claim_find_duplicates(claim, vector=vectors.get(claim.pk))
+    # Published fact-checks of the same claims (the library), ranked as claim matching is evaluated.
+    reviewed = claims_match_factchecks(claims, vectors=vectors)
+    checked = f"; {reviewed} published fact-checks suggested" if reviewed else ""
     linked = f"; {len(sources)} linked pages sent for reading, their evidence follows." if sources else "."
-    article_finish(article, f"{found} evidence passages found among stored sources{linked}")
+    article_finish(article, f"{found} evidence passages found among stored sources{checked}{linked}")
     for source in sources:
         enqueue(fetch_source, source.pk)
 

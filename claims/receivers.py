@@ -42,6 +42,14 @@ def move_verdict_sources_to_verdict_cadence(sender: Any, *, claim: Claim, kind: 
         claim_sources_back_verdict(claim)
 
 
+def keep_our_verdict_in_library(sender: Any, *, claim: Claim, kind: str, **kwargs: Any) -> None:
+    """A verdict set, changed or reverted: the library entry of our verdict follows it."""
+    from claims.services.factchecks import factcheck_record_verdict
+
+    if kind in {"verdict_set", "verdict_changed", "verdict_reverted"}:
+        factcheck_record_verdict(claim)
+
+
 # (signal path, receiver, dispatch uid): what ready() connects and what the tests check is live.
 RECEIVERS = [
     ("sources.signals.snapshot_indexed", match_new_snapshot, "claims.match_new_snapshot"),
@@ -52,4 +60,5 @@ RECEIVERS = [
         move_verdict_sources_to_verdict_cadence,
         "claims.move_verdict_sources_to_verdict_cadence",
     ),
+    ("claims.signals.claim_changed", keep_our_verdict_in_library, "claims.keep_our_verdict_in_library"),
 ]

@@ -148,3 +148,32 @@ def requeue_stalled_articles(after_worker_start: bool = False) -> int:
         enqueue(process_article, article.pk)
         count += 1
     return count
+
+
+@shared_task
+def embed_fact_checks(fact_check_ids: list[int]) -> int:
+    """New library entries (our verdicts, feed items): vectors, then open claims matched to them."""
+    from claims.services.factchecks import factchecks_embed, factchecks_library_grew
+
+    embedded = factchecks_embed(fact_check_ids)
+    factchecks_library_grew(fact_check_ids)
+    return embedded
+
+
+@shared_task
+def match_open_claims_to_fact_checks(fact_check_ids: list[int]) -> int:
+    """The library grew by these entries: suggest them for the open claims they match."""
+    from claims.services.factchecks import open_claims_match_factchecks
+
+    return open_claims_match_factchecks(fact_check_ids=fact_check_ids)
+
+
+@shared_task
+def match_claims_to_fact_checks(claim_ids: list[int]) -> int:
+    """Claims made outside the pipeline (a promoted sentence): library entries suggested for them."""
+    from claims.models import Claim
+    from claims.services.factchecks import claims_match_factchecks
+
+    return claims_match_factchecks(
+        list(Claim.objects.filter(pk__in=claim_ids).only("pk", "text", "article_id"))
+    )

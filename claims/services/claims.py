@@ -206,6 +206,12 @@ def claim_promote_sentence(*, sentence: Sentence, user: AbstractBaseUser) -> Cla
     from ..pipeline import claim_from_sentence
 
     claim, created = claim_from_sentence(sentence, promoted_by=user)
+    if created:
+        from factcheck.queueing import enqueue
+
+        from ..tasks import match_claims_to_fact_checks
+
+        enqueue(match_claims_to_fact_checks, [claim.pk])
     if not created and claim.status == Claim.Status.DISMISSED:
         claim = claim_restore(claim=claim, user=user)
     return claim
