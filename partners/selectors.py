@@ -19,6 +19,7 @@ from django.db.models import Count, F, FloatField, Prefetch, Q, QuerySet
 from django.db.models.functions import Greatest, Upper
 
 from claims.models import Article, Claim, Evidence
+from claims.selectors.fact_checks import fact_checks_prefetch
 
 from .models import ApiKey, Partner, PartnerSubmission, Webhook, WebhookDelivery
 
@@ -103,7 +104,9 @@ def claim_detail(*, partner: Partner) -> QuerySet[Claim]:
         visible_claims(partner=partner)
         .select_related("article")
         .defer(*ARTICLE_HEAVY_FIELDS)
-        .prefetch_related(Prefetch("evidence", queryset=evidence, to_attr="visible_evidence"))
+        .prefetch_related(
+            Prefetch("evidence", queryset=evidence, to_attr="visible_evidence"), fact_checks_prefetch()
+        )
     )
 
 

@@ -7,7 +7,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from claims.models import Article, Claim, Evidence
+from claims.models import Article, Claim, Evidence, FactCheck
 
 from .models import Event, Webhook, WebhookDelivery
 
@@ -224,6 +224,63 @@ class ArticleRefSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "title", "published_on"]
 
 
+class PublisherSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    url = serializers.CharField(help_text="Empty when the review did not say.")
+
+
+class RatingSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The rating in words (ClaimReview `alternateName`), or empty.")
+    value = serializers.FloatField(allow_null=True)
+    best = serializers.FloatField(allow_null=True)
+    worst = serializers.FloatField(allow_null=True)
+    text = serializers.CharField(help_text='What a reader sees: the words, the value, or "rating not given".')
+
+
+class LibraryEntrySerializer(serializers.Serializer):
+    """A published review (ClaimReview) in the fact-check library."""
+
+    url = serializers.SerializerMethodField(help_text="The review's address.")
+    claim_reviewed = serializers.CharField()
+    headline = serializers.CharField()
+    claimant = serializers.CharField()
+    claim_date = serializers.DateField(allow_null=True)
+    publisher = serializers.SerializerMethodField()
+    rating = serializers.SerializerMethodField()
+    language = serializers.CharField()
+    date_published = serializers.DateField(allow_null=True)
+    origin = serializers.CharField(help_text="import, feed, or our_verdict (one of our own verdicts).")
+    our_claim = serializers.IntegerField(source="claim_id", allow_null=True, help_text="For our verdicts.")
+
+    def get_url(self, entry: FactCheck) -> str:
+        request = self.context.get("request")
+        if entry.url.startswith("/") and request is not None:
+            return request.build_absolute_uri(entry.url)
+        return entry.url
+
+    @extend_schema_field(PublisherSerializer)
+    def get_publisher(self, entry: FactCheck) -> dict:
+        return {"name": entry.publisher_name, "url": entry.publisher_url}
+
+    @extend_schema_field(RatingSerializer)
+    def get_rating(self, entry: FactCheck) -> dict:
+        return {
+            "name": entry.rating_name,
+            "value": entry.rating_value,
+            "best": entry.best_rating,
+            "worst": entry.worst_rating,
+            "text": entry.rating_text,
+        }
+
+
+class FactCheckMatchSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="fact_check_id", help_text="The library entry's id.")
+    state = serializers.CharField(help_text="confirmed (by a reviewer) or suggested (by the machine).")
+    similarity = serializers.FloatField()
+    review = LibraryEntrySerializer(source="fact_check")
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
 class ClaimDetailSerializer(ClaimSummarySerializer):
     article = ArticleRefSerializer(read_only=True)
     evidence = serializers.SerializerMethodField(
@@ -235,10 +292,18 @@ class ClaimDetailSerializer(ClaimSummarySerializer):
         "(not what the verdict rests on). Empty on open claims, whose suggestions are under `evidence`."
     )
 
+    fact_checks = FactCheckMatchSerializer(
+        source="visible_fact_checks",
+        many=True,
+        read_only=True,
+        help_text="Published reviews of the same claim from the fact-check library: confirmed by a "
+        "reviewer first, then machine suggestions (rejected ones are left out).",
+    )
+
     class Meta(ClaimSummarySerializer.Meta):
         fields = [
             *ClaimSummarySerializer.Meta.fields, "quantities", "reasons", "evidence_note", "evidence",
-            "machine_suggestions",
+            "machine_suggestions", "fact_checks",
         ]  # fmt: skip
 
     @extend_schema_field(EvidenceSerializer(many=True))
@@ -263,8 +328,18 @@ class ClaimSearchResultSerializer(ClaimSummarySerializer):
         fields = [*ClaimSummarySerializer.Meta.fields, "relevance"]
 
 
+class LibrarySearchResultSerializer(LibraryEntrySerializer):
+    id = serializers.IntegerField()
+    similarity = serializers.FloatField()
+
+
 class ClaimSearchResponseSerializer(serializers.Serializer):
     results = ClaimSearchResultSerializer(many=True)
+    fact_checks = LibrarySearchResultSerializer(
+        many=True,
+        help_text="Published reviews from the fact-check library that match `q` (our own verdicts are "
+        "under `results`), most similar first.",
+    )
 
 
 class SubmissionAcceptedSerializer(serializers.Serializer):

@@ -78,15 +78,15 @@ def factchecks_import(
     origin: str,
     origin_label: str = "",
     feed_id: int | None = None,
-    embed: bool = True,
+    embed: Callable[[list[int]], int] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Store the ClaimReviews a reader yields (claims.claimreview_parsing), BATCH at a time.
 
     Each batch is one short transaction, so a huge file never holds locks for long and what was read
     before a crash stays. A review URL met twice in one import keeps its first item (the second is
-    reported as skipped). New and changed entries are embedded (unless `embed` is False: the caller
-    then stores vectors itself) and open claims are matched against them on a worker.
+    reported as skipped). New and changed entries are embedded (by `embed`, factchecks_embed unless
+    the caller has its vectors) and open claims are then matched against them on a worker.
     """
     started = time.perf_counter()
     report = ImportReport()
@@ -112,8 +112,8 @@ def factchecks_import(
             progress(read)
     if batch:
         _store_batch(batch, report, origin=origin, origin_label=origin_label, feed_id=feed_id)
-    if embed:
-        factchecks_embed(report.changed_ids)
+    if report.changed_ids:
+        (embed or factchecks_embed)(report.changed_ids)
     if report.changed_ids:
         factchecks_library_grew(report.changed_ids)
     report.seconds = round(time.perf_counter() - started, 2)

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from claims.models import Claim
+from claims.selectors.fact_checks import library_search
 from partners import selectors, services
 from partners.claimreview import claim_review
 from partners.serializers import (
@@ -77,7 +78,7 @@ class ClaimDetailView(PartnerView):
     def get(self, request: Request, pk: int) -> Response:
         """A claim with its verdict, rationale and evidence. Send `If-None-Match` to poll cheaply."""
         claim = get_object_or_404(selectors.claim_detail(partner=self.partner), pk=pk)
-        data = ClaimDetailSerializer(claim).data
+        data = ClaimDetailSerializer(claim, context={"request": request}).data
         # Hash of what we would send: evidence decisions change it without touching the claim row.
         encoded = json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True).encode("utf-8")
         etag = '"' + hashlib.sha256(encoded).hexdigest()[:40] + '"'
@@ -116,13 +117,20 @@ class ClaimSearchView(PartnerView):
 
     @extend_schema(parameters=[ClaimSearchSerializer], responses={200: ClaimSearchResponseSerializer})
     def get(self, request: Request) -> Response:
-        """Claims that already have a verdict and read like `q`, most similar first: a fact-check lookup."""
+        """Claims that already have a verdict and read like `q`, most similar first, and published
+        reviews from the fact-check library that match it (up to 5): a fact-check lookup."""
         params = ClaimSearchSerializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
-        results = selectors.claim_search(
-            partner=self.partner, q=params.validated_data["q"], limit=params.validated_data["limit"]
+        q, limit = params.validated_data["q"], params.validated_data["limit"]
+        results = selectors.claim_search(partner=self.partner, q=q, limit=limit)
+        library = []
+        for entry, similarity in library_search(q, limit=limit):
+            entry.similarity = round(similarity, 4)
+            library.append(entry)
+        body = ClaimSearchResponseSerializer(
+            {"results": results, "fact_checks": library}, context={"request": request}
         )
-        return Response(ClaimSearchResponseSerializer({"results": results}).data)
+        return Response(body.data)
 
 
 class ClaimSourcesView(PartnerView):

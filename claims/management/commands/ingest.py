@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 
 from claims.models import Article, Claim, Evidence
+from claims.selectors.fact_checks import fact_check_as_dict, fact_checks_prefetch
 from claims.services.articles import SubmissionError, article_submit
 from factcheck.queueing import tasks_run_here
 
@@ -76,7 +77,9 @@ def _read(path: Path) -> str:
 
 def article_claims(article: Article) -> QuerySet[Claim]:
     evidence = Evidence.objects.select_related("passage", "snapshot__source").order_by("-score")
-    return article.claims.order_by("start").prefetch_related(Prefetch("evidence", queryset=evidence))
+    return article.claims.order_by("start").prefetch_related(
+        Prefetch("evidence", queryset=evidence), fact_checks_prefetch()
+    )
 
 
 def claim_as_dict(claim: Claim) -> dict[str, Any]:
@@ -104,6 +107,8 @@ def claim_as_dict(claim: Claim) -> dict[str, Any]:
             }
             for item in claim.evidence.all()
         ],
+        # Published reviews of the same claim from the library: confirmed first, then suggestions.
+        "fact_checks": [fact_check_as_dict(match) for match in claim.visible_fact_checks],
     }
 
 

@@ -17,10 +17,17 @@ DEMO_PASSWORD = "factcheck-demo"
 DEMO_ADMIN_USERNAME = "editor"
 DEMO_ADMIN_PASSWORD = "factcheck-demo-editor"
 DEMO_ARTICLE = Path(__file__).resolve().parents[2] / "demo" / "riverton_transit.txt"
+# The demo fact-check library: the shared CLEF 2020 task 2 verified claims, when they are beside us.
+DEMO_LIBRARY = (
+    Path(__file__).resolve().parents[4] / "shared" / "data" / "claim_matching" / "verified_claims.jsonl"
+)
 
 
 class Command(BaseCommand):
     help = "Create the demo reviewer account and load the demo article (safe to run again)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--no-library", action="store_true", help="skip the demo fact-check library")
 
     def handle(self, *args, **options) -> None:
         if os.environ.get("FACTCHECK_DEV", "").lower() not in {"1", "true", "yes"}:
@@ -55,6 +62,8 @@ class Command(BaseCommand):
 
             enqueue(process_article, demo.pk)
 
+        if not options["no_library"]:
+            self._seed_library()
         self.stdout.write(self.style.SUCCESS(f"Log in as '{DEMO_USERNAME}' with password '{DEMO_PASSWORD}'."))
         self.stdout.write(
             self.style.SUCCESS(
@@ -62,3 +71,17 @@ class Command(BaseCommand):
             )
         )
         call_command("setup_schedules", stdout=self.stdout)  # beat's re-check and feed schedules
+
+    def _seed_library(self) -> None:
+        if not DEMO_LIBRARY.is_file():
+            self.stdout.write("No demo fact-check library (the shared claim-matching data is not beside us).")
+            return
+        from claims.demo_library import seed_demo_library
+
+        report = seed_demo_library(DEMO_LIBRARY)
+        counts = report.counts()
+        self.stdout.write(
+            f"Demo fact-check library ({DEMO_LIBRARY.name}): {counts['new']} new, "
+            f"{counts['updated']} updated, {counts['unchanged']} unchanged, {counts['skipped']} skipped "
+            f"in {report.seconds} s."
+        )
