@@ -28,6 +28,9 @@ urlpatterns = [
     path("claims/<int:pk>/sources/progress/", views.claim_sources, name="claim_sources"),
     path("claims/<int:pk>/evidence/<int:evidence_pk>/", views.evidence_decide, name="evidence_decide"),
     path("claims/<int:pk>/links/<int:link_pk>/", views.claim_link_decide, name="claim_link_decide"),
+    path(
+        "claims/<int:pk>/fact-checks/<int:match_pk>/", views.fact_check_match_decide, name="fact_check_decide"
+    ),
     path("snapshots/<int:pk>/", views.snapshot_detail, name="snapshot_detail"),
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
 ]

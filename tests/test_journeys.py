@@ -320,3 +320,65 @@ def test_a_reference_feed_item_becomes_evidence_for_an_open_claim(
     view = wait_for_evidence_from(Api(live_server.url, key), claim.pk, item_url)
     assert any("41 million trips" in e["passage"] for e in view["evidence"])
     assert ClaimSource.objects.filter(claim=claim, source__url=item_url, origin="feed").exists()
+
+
+def test_an_imported_fact_check_reaches_a_reworded_claim_and_no_distractor_does(
+    live_server, celery_worker, sessions, reviewer, tmp_path
+):
+    """An operator imports ClaimReviews in three shapes (one object, an @graph, a DataFeed); a partner's
+    article repeats one of the claims in other words: the review is on the claim for the partner (API),
+    the reviewer (claim page) and the operator (`ingest --json`); the reviews on other topics are not."""
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from claims.models import FactCheck
+    from tests.test_factcheck_import import BUS_REVIEW, MOON_REVIEW, VACCINE_REVIEW, three_shapes_file
+    from tests.test_factcheck_matching import ARTICLE
+
+    out = io.StringIO()
+    call_command("import_factchecks", str(three_shapes_file(tmp_path)), "--json", stdout=out)
+    imported = json.loads(out.getvalue())
+    assert (imported["new"], imported["skipped"]) == (3, 2)
+    _, key = make_partner()
+    api = Api(live_server.url, key)
+
+    accepted = api.post("/articles/", {"title": "Transit row", "text": ARTICLE}, expect=202)
+
+    assert wait_for(
+        lambda: api.get(f"/articles/{accepted['id']}/")["status"] in {"done", "failed"},
+        timeout=WORKER_TIMEOUT,
+    )
+    claims = api.get(f"/articles/{accepted['id']}/")["claims"]
+    bus = next(claim for claim in claims if "city buses" in claim["text"])
+    [fact_check] = api.get(f"/claims/{bus['id']}/")["fact_checks"]
+    assert fact_check["state"] == "suggested"
+    assert fact_check["review"]["url"] == BUS_REVIEW["url"]
+    assert fact_check["review"]["publisher"]["name"] == "Harbour Checkers"
+    assert fact_check["review"]["rating"]["text"] == "False"
+    for other in claims:
+        if other["id"] != bus["id"]:
+            assert api.get(f"/claims/{other['id']}/")["fact_checks"] == [], other["text"]
+
+    alice = sessions("alice")
+    alice.page.goto(reverse("claims:claim_detail", args=[bus["id"]]))
+    section = alice.page.locator("#fact-checks")
+    assert section.get_by_text("Harbour Checkers").count() == 1
+    assert section.get_by_text("False", exact=True).count() == 1
+    assert (
+        section.get_by_role("link", name="No, Riverton did not halve its bus fleet").get_attribute("href")
+        == (BUS_REVIEW["url"])
+    )
+    for distractor in (MOON_REVIEW, VACCINE_REVIEW):
+        assert alice.page.locator(f"a[href='{distractor['url']}']").count() == 0
+
+    text_file = tmp_path / "article.txt"
+    text_file.write_text("Transit row, reprinted\n\n" + ARTICLE.split("\n\n", 1)[1], encoding="utf-8")
+    out = io.StringIO()
+    call_command("ingest", "--text-file", str(text_file), "--wait", "--json", stdout=out)
+    reprint = json.loads(out.getvalue())
+    listed = {claim["text"]: [fc["url"] for fc in claim["fact_checks"]] for claim in reprint["claims"]}
+    assert listed.pop(bus["text"]) == [BUS_REVIEW["url"]]
+    assert all(urls == [] for urls in listed.values()), listed
+    assert FactCheck.objects.count() == 3

@@ -7,8 +7,9 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest, Substr
 from django.shortcuts import get_object_or_404
 
-from ..models import Claim, ClaimEvent, ClaimLink, ClaimSource, Comment, Evidence
+from ..models import Claim, ClaimEvent, ClaimLink, ClaimSource, Comment, Evidence, FactCheckMatch
 from .common import ARTICLE_HEAVY_FIELDS, CONTEXT_CHARS
+from .fact_checks import claim_fact_check_matches
 
 
 def claim_for_page(pk: int) -> Claim:
@@ -47,6 +48,7 @@ class ClaimPage:
     comments: list[Comment]
     events: list[ClaimEvent]
     sources: list[SourceProgress]
+    fact_checks: list[FactCheckMatch]
 
     @property
     def sources_pending(self) -> bool:
@@ -115,4 +117,5 @@ def claim_page(claim: Claim) -> ClaimPage:
         comments=list(claim.comments.select_related("author")),
         events=list(claim.events.select_related("actor").order_by("created_at", "id")),
         sources=claim_sources(claim, evidence),
+        fact_checks=list(claim_fact_check_matches().filter(claim=claim)),
     )

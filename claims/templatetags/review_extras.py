@@ -23,6 +23,8 @@ EVENT_LABELS = {
     "evidence_confirmed": "confirmed evidence",
     "evidence_rejected": "rejected evidence",
     "needs_recheck": "flagged for re-review",
+    "fact_check_confirmed": "confirmed a published fact-check",
+    "fact_check_rejected": "rejected a published fact-check",
 }
 # Fields whose values are ids or long texts that a one-line summary would only clutter.
 SUMMARY_SKIP = {"reviewed_by", "reviewed_at", "comment", "pinned_evidence", "reasons", "features"}

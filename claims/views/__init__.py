@@ -17,6 +17,7 @@ from .claim import (
     claim_sources,
     claim_verdict,
     evidence_decide,
+    fact_check_match_decide,
 )
 from .dashboard import dashboard
 from .queue import claim_queue, claims_bulk
@@ -41,6 +42,7 @@ __all__ = [
     "claims_bulk",
     "dashboard",
     "claim_link_decide",
+    "fact_check_match_decide",
     "evidence_decide",
     "sentence_promote",
     "snapshot_detail",

@@ -17,13 +17,14 @@ from ..forms import (
     ReasonForm,
     VerdictForm,
 )
-from ..models import Claim, ClaimLink, Evidence
+from ..models import Claim, ClaimLink, Evidence, FactCheckMatch
 from ..permissions import is_editor
 from ..selectors.claim_page import claim_page
 from ..selectors.queue import assignable_users
 from ..services import claims as claim_writes
 from ..services import duplicates as duplicate_writes
 from ..services import evidence as evidence_writes
+from ..services import factchecks as factcheck_writes
 from ._common import get_claim_for_user, refuse, safe_next
 
 
@@ -31,11 +32,27 @@ def _claim_url(claim: Claim, anchor: str = "") -> str:
     return reverse("claims:claim_detail", args=[claim.pk]) + (f"#{anchor}" if anchor else "")
 
 
-def _verdict_initial(claim: Claim) -> dict[str, Any]:
+def _verdict_initial(claim: Claim, cite: str | None = None) -> dict[str, Any]:
     initial: dict[str, Any] = {"version": claim.version}
     if claim.has_verdict:
         initial.update(status=claim.status, rationale=claim.rationale, rating_label=claim.rating_label)
+    elif cite and cite.isdigit():
+        # "Use in rationale" on a confirmed published fact-check: its rating and link start the rationale.
+        match = (
+            FactCheckMatch.objects.filter(claim=claim, pk=int(cite), state=FactCheckMatch.State.CONFIRMED)
+            .select_related("fact_check")
+            .first()
+        )
+        if match is not None:
+            initial["rationale"] = fact_check_citation(match)
     return initial
+
+
+def fact_check_citation(match: FactCheckMatch) -> str:
+    entry = match.fact_check
+    when = f" on {entry.date_published.isoformat()}" if entry.date_published else ""
+    who = entry.publisher_name or "a fact-checker"
+    return f"{who} rated this claim \u201c{entry.rating_text}\u201d{when}: {entry.url}"
 
 
 def _render_claim(
@@ -49,7 +66,7 @@ def _render_claim(
     context = {
         "claim": claim,
         "page": claim_page(claim),
-        "verdict_form": verdict_form or VerdictForm(initial=_verdict_initial(claim)),
+        "verdict_form": verdict_form or VerdictForm(initial=_verdict_initial(claim, request.GET.get("cite"))),
         "conflict": conflict,
         "is_editor": is_editor(request.user),
         "assignees": assignable_users(),
@@ -250,3 +267,25 @@ def claim_link_decide(request: HttpRequest, pk: int, link_pk: int) -> HttpRespon
             request, "Duplicate confirmed." if decision == "confirm" else "Not the same claim: noted."
         )
     return redirect(_claim_url(claim, "duplicates"))
+
+
+@login_required
+@require_POST
+def fact_check_match_decide(request: HttpRequest, pk: int, match_pk: int) -> HttpResponse:
+    """A reviewer says a published fact-check reviews this claim, or does not."""
+    claim = get_claim_for_user(request, pk)
+    match = get_object_or_404(FactCheckMatch.objects.select_related("fact_check"), pk=match_pk, claim=claim)
+    decision = request.POST.get("decision")
+    if decision not in {"confirm", "reject"}:
+        messages.error(request, "Choose confirm or reject.")
+    else:
+        factcheck_writes.factcheck_match_decide(
+            match=match, user=request.user, confirmed=decision == "confirm"
+        )
+        messages.success(
+            request,
+            "Fact-check confirmed for this claim."
+            if decision == "confirm"
+            else "Not a review of this claim: noted.",
+        )
+    return redirect(_claim_url(claim, "fact-checks"))
