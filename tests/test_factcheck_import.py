@@ -192,7 +192,7 @@ def test_it_prints_counts_and_skip_reasons_for_people(tmp_path):
 
     text = out.getvalue()
     assert "reviews.jsonl: 3 new, 0 updated, 0 unchanged, 2 skipped" in text
-    assert "1 nodes of other types ignored" in text
+    assert "1 ignored (not ClaimReview)" in text
     assert "skipped line 5: no review URL" in text
 
 

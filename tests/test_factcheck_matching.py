@@ -134,3 +134,39 @@ def test_the_api_lists_fact_checks_on_a_claim_and_in_search(tmp_path, client):
     assert search["fact_checks"][0]["similarity"] >= 0.46
     assert unrelated["fact_checks"] == []
     assert FactCheck.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_the_library_ranks_a_clef_sample_exactly_as_evaluate_claim_matching_does(tmp_path, shared_dir):
+    """The same code: the demo library built from a slice of the shared verified claims, and
+    `evaluate claim-matching` on the same slice, give every query the same top five."""
+    from claims.demo_library import seed_demo_library
+    from claims.evaluation import claim_matching
+    from claims.services.factchecks import library_candidates, library_index
+    from text.embeddings import encode
+
+    data = shared_dir / "data" / "claim_matching"
+    queries = [json.loads(line) for line in open(data / "queries_dev.jsonl", encoding="utf-8")][:25]
+    wanted = {vid for row in queries for vid in row["relevant_vclaim_ids"]}
+    rows = [json.loads(line) for line in open(data / "verified_claims.jsonl", encoding="utf-8")]
+    corpus = [row for i, row in enumerate(rows) if row["vclaim_id"] in wanted or i % 100 == 0]
+    (tmp_path / "verified_claims.jsonl").write_text("".join(json.dumps(r) + "\n" for r in corpus))
+    (tmp_path / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
+
+    report = seed_demo_library(tmp_path / "verified_claims.jsonl")
+    predictions = tmp_path / "predictions.jsonl"
+    evaluated = claim_matching.evaluate(tmp_path / "queries.jsonl", predictions=predictions)
+
+    assert report.new == len(corpus) == FactCheck.objects.count()
+    vclaim_of = {pk: url.rsplit("-", 1)[-1] for pk, url in FactCheck.objects.values_list("pk", "url")}
+    library = library_index()
+    vectors = encode([q["tweet"] for q in queries])
+    ours = [
+        [vclaim_of[pk] for pk, _, _ in library_candidates(q["tweet"], vector=vectors[i], library=library)]
+        for i, q in enumerate(queries)
+    ]
+    theirs = [json.loads(line)["ranked"][:5] for line in predictions.read_text().splitlines()]
+    assert ours == theirs
+    golds = [set(q["relevant_vclaim_ids"]) for q in queries]
+    assert claim_matching.score(ours, golds)["map_at_5"] == evaluated["map_at_5"]
+    assert evaluated["map_at_5"] > evaluated["baseline"]["map_at_5"]  # and it beats BM25 on the slice

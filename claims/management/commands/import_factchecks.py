@@ -78,7 +78,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{path.name}: {counts['new']} new, {counts['updated']} updated, "
             f"{counts['unchanged']} unchanged, {counts['skipped']} skipped ({report.seconds} s)"
-            + (f"; {counts['ignored']} nodes of other types ignored" if counts["ignored"] else "")
+            + (f"; {counts['ignored']} ignored (not ClaimReview)" if counts["ignored"] else "")
         )
         for item in skipped:
             self.stdout.write(f"  skipped {item['position']}: {item['reason']}")
