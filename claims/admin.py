@@ -1,6 +1,18 @@
 from django.contrib import admin
+from django.db import models
 
-from .models import Article, Claim, ClaimEvent, ClaimLink, ClaimSource, Comment, Evidence, Sentence
+from .models import (
+    Article,
+    Claim,
+    ClaimEvent,
+    ClaimLink,
+    ClaimReviewFeed,
+    ClaimSource,
+    Comment,
+    Evidence,
+    FactCheck,
+    Sentence,
+)
 
 
 @admin.register(Article)
@@ -73,3 +85,51 @@ class ClaimEventAdmin(admin.ModelAdmin):
 class CommentAdmin(admin.ModelAdmin):
     list_display = ["claim", "author", "created_at"]
     raw_id_fields = ["claim", "author"]
+
+
+@admin.register(ClaimReviewFeed)
+class ClaimReviewFeedAdmin(admin.ModelAdmin):
+    """Publishers' ClaimReview feeds: fetched by beat (conditional GET) and imported into the library."""
+
+    list_display = ["url", "title", "active", "interval", "last_fetched_at", "last_counts", "last_error"]
+    list_filter = ["active"]
+    search_fields = ["url", "title"]
+    readonly_fields = ["last_fetched_at", "last_error", "last_counts", "etag", "last_modified", "added_by"]
+    actions = ["fetch_now"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change and obj.added_by_id is None:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Fetch the selected ClaimReview feeds now")
+    def fetch_now(self, request, queryset) -> None:
+        from factcheck.queueing import enqueue
+
+        from .tasks import fetch_claimreview_feed
+
+        feed_ids = list(queryset.values_list("id", flat=True))
+        for feed_id in feed_ids:
+            enqueue(fetch_claimreview_feed, feed_id)
+        self.message_user(request, f"Queued {len(feed_ids)} ClaimReview feed fetch(es).")
+
+
+@admin.register(FactCheck)
+class FactCheckAdmin(admin.ModelAdmin):
+    """The library: imported reviews, feed items and our own verdicts (written by imports, not here)."""
+
+    list_display = [
+        "claim_reviewed",
+        "publisher_name",
+        "rating_name",
+        "date_published",
+        "origin",
+        "updated_at",
+    ]
+    list_filter = ["origin", "publisher_name"]
+    search_fields = ["claim_reviewed", "url", "publisher_name"]
+    raw_id_fields = ["claim", "feed"]
+    readonly_fields = ["content_hash", "created_at", "updated_at"]
+    exclude = ["vectors"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

@@ -177,3 +177,28 @@ def match_claims_to_fact_checks(claim_ids: list[int]) -> int:
     return claims_match_factchecks(
         list(Claim.objects.filter(pk__in=claim_ids).only("pk", "text", "article_id"))
     )
+
+
+@shared_task
+def crawl_claimreview_feeds() -> int:
+    """Beat entry point: queue a fetch of every active ClaimReview feed whose interval has passed."""
+    from claims.services.factchecks import claimreview_feeds_lease_due
+
+    feed_ids = claimreview_feeds_lease_due()
+    for feed_id in feed_ids:
+        enqueue(fetch_claimreview_feed, feed_id)
+    return len(feed_ids)
+
+
+@shared_task(bind=True, max_retries=4)
+def fetch_claimreview_feed(self, feed_id: int) -> int:
+    """Fetch one ClaimReview feed and import it; transient fetch failures retry with backoff."""
+    from claims.services.factchecks import claimreview_feed_fetch
+    from sources.fetching import FetchError
+
+    try:
+        report = claimreview_feed_fetch(feed_id)
+    except FetchError as exc:
+        countdown = min(RETRY_BACKOFF_MAX_SECONDS, 30 * 2**self.request.retries)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    return 0 if report is None else report.new + report.updated

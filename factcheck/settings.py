@@ -178,6 +178,7 @@ FETCH_QUEUE_TASKS = (
     "sources.tasks.fetch_source",
     "sources.tasks.recheck_source",
     "sources.tasks.crawl_feed",
+    "claims.tasks.fetch_claimreview_feed",
     "partners.tasks.deliver_webhook",
 )
 CELERY_TASK_ROUTES = {

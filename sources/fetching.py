@@ -20,6 +20,9 @@ ALLOWED_CONTENT_TYPES = tuple(
     "text/html application/xhtml+xml text/plain application/xml text/xml "
     "application/rss+xml application/atom+xml".split()
 )
+# Structured data (ClaimReview feeds): text, but never a page or a source to extract, so a caller gets
+# these only by naming them in `accept`.
+OPT_IN_CONTENT_TYPES = ("application/json", "application/ld+json", "application/x-ndjson")
 _ROBOTS_MAX_BYTES = 500_000  # RFC 9309 asks crawlers to parse at least 500 KiB.
 
 
@@ -197,10 +200,11 @@ def fetch(
     """Fetch a web page or feed safely; raise http.HttpError (with `permanent` and `kind`) on failure.
 
     `etag` / `last_modified` make it a conditional GET: a 304 gives `not_modified=True`.
-    `accept` narrows the allowed content types; it cannot add types outside the allow-list.
+    `accept` narrows the allowed content types; it cannot add types outside the allow-list, except
+    the structured-data types of OPT_IN_CONTENT_TYPES, which only a caller naming them gets.
     """
     wanted = ALLOWED_CONTENT_TYPES if accept is None else tuple(t.lower() for t in accept)
-    accepted = tuple(t for t in wanted if t in ALLOWED_CONTENT_TYPES)
+    accepted = tuple(t for t in wanted if t in ALLOWED_CONTENT_TYPES + OPT_IN_CONTENT_TYPES)
     if not accepted:
         raise ValueError(f"accept={accept!r} names none of {ALLOWED_CONTENT_TYPES}")
     validators = (("If-None-Match", etag), ("If-Modified-Since", last_modified))

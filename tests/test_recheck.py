@@ -334,6 +334,7 @@ def test_it_creates_the_default_schedules_once(db) -> None:
     assert tasks == {
         "sources.tasks.recheck_due": 15,
         "sources.tasks.crawl_feeds": 60,
+        "claims.tasks.crawl_claimreview_feeds": 60,
         "claims.tasks.requeue_stalled_articles": 2,
     }
     assert not PeriodicTask.objects.get(task="sources.tasks.recheck_due").enabled

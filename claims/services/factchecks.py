@@ -16,15 +16,15 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from factcheck.queueing import enqueue
 
-from ..claimreview_parsing import Found, Ignored, Outcome, ParsedReview, Skipped
+from ..claimreview_parsing import Found, Ignored, Outcome, ParsedReview, Skipped, read_claim_reviews
 from ..matching import FACT_CHECK_SUGGEST_THRESHOLD, VerifiedClaimIndex, fact_check_candidates
-from ..models import Claim, FactCheck, FactCheckMatch
+from ..models import Claim, ClaimReviewFeed, FactCheck, FactCheckMatch
 from .claims import claim_record_event
 
 BATCH = 500
@@ -450,3 +450,75 @@ def factcheck_match_decide(
         )
     match.refresh_from_db()
     return match
+
+
+# --- registered ClaimReview feeds ----------------------------------------------------------------------
+
+# What a publisher's ClaimReview feed may be served as: JSON (a DataFeed, a list, JSON Lines) or a page
+# with ld+json blocks. The JSON types are opt-in at the fetcher: never accepted as a source page.
+CLAIMREVIEW_FEED_TYPES = (
+    "application/json",
+    "application/ld+json",
+    "application/x-ndjson",
+    "text/plain",
+    "text/html",
+    "application/xhtml+xml",
+)
+# Skipped items kept on the feed for the editor to read in the admin.
+FEED_SKIPS_KEPT = 20
+
+
+def claimreview_feeds_lease_due() -> list[int]:
+    """Active feeds whose interval has passed, each leased by moving `last_fetched_at` forward with a
+    conditional UPDATE, so overlapping beat ticks never fetch one feed twice."""
+    now = timezone.now()
+    due = (
+        ClaimReviewFeed.objects.filter(active=True)
+        .annotate(due_at=F("last_fetched_at") + F("interval"))
+        .filter(Q(last_fetched_at__isnull=True) | Q(due_at__lte=now))
+    )
+    leased = []
+    for feed_id, last in due.values_list("id", "last_fetched_at"):
+        if ClaimReviewFeed.objects.filter(pk=feed_id, last_fetched_at=last).update(last_fetched_at=now) == 1:
+            leased.append(feed_id)
+    return leased
+
+
+def claimreview_feed_fetch(feed_id: int) -> ImportReport | None:
+    """Fetch one feed (conditional GET through the safe fetcher) and import what it carries with the
+    code `import_factchecks` runs. None when the server said not modified or the fetch failed (the
+    error is stored on the feed). No transaction is open while the fetch waits on the network."""
+    from sources.fetching import FetchError, fetch
+
+    feed = ClaimReviewFeed.objects.get(pk=feed_id)
+    now = timezone.now()
+    try:
+        result = fetch(
+            feed.url,
+            etag=feed.etag or None,
+            last_modified=feed.last_modified or None,
+            accept=CLAIMREVIEW_FEED_TYPES,
+        )
+    except FetchError as exc:
+        ClaimReviewFeed.objects.filter(pk=feed.pk).update(last_fetched_at=now, last_error=exc.message[:2000])
+        if not exc.permanent:
+            raise  # the task retries transient failures with backoff
+        return None
+    validators = {"etag": (result.etag or "")[:500], "last_modified": (result.last_modified or "")[:100]}
+    if result.not_modified:
+        ClaimReviewFeed.objects.filter(pk=feed.pk).update(last_fetched_at=now, last_error="", **validators)
+        return None
+    report = factchecks_import(
+        outcomes=read_claim_reviews(result.text),
+        origin=FactCheck.Origin.FEED,
+        origin_label=(feed.title or feed.url)[:300],
+        feed_id=feed.pk,
+    )
+    skips = [{"position": s.position, "reason": s.reason} for s in report.skipped[:FEED_SKIPS_KEPT]]
+    ClaimReviewFeed.objects.filter(pk=feed.pk).update(
+        last_fetched_at=now,
+        last_error="",
+        last_counts={**report.counts(), "skipped_items": skips},
+        **validators,
+    )
+    return report
