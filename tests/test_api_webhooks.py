@@ -328,6 +328,7 @@ def test_every_task_names_its_queue_and_the_ones_that_wait_on_other_servers_use_
         "sources.tasks.recheck_source",
         "sources.tasks.crawl_feed",
         "claims.tasks.fetch_article",
+        "claims.tasks.fetch_claimreview_feed",
     }
     assert network <= set(ours)
     for name in ours:
