@@ -138,3 +138,42 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → webhook {self.webhook_id} ({self.status})"
+
+
+class ClaimRequest(models.Model):
+    """A partner asked about a text it has not submitted, and no verdict matched it then.
+
+    Counted as demand; the partner is subscribed: when a claim matching the text gets a verdict, its
+    `claim.verdict_set` webhooks hear about it, although the article was not theirs (answered_* then).
+    """
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="claim_requests")
+    text = models.TextField()
+    # Normalised text hash: the same partner asking the same thing twice keeps one open request.
+    fingerprint = models.CharField(max_length=64)
+    # float32 MiniLM vector of the text, when the model is installed (compared with verdicts' claims).
+    vector = models.BinaryField(null=True, blank=True, editable=False)
+    answered_claim = models.ForeignKey(
+        "claims.Claim", null=True, blank=True, on_delete=models.SET_NULL, related_name="partner_requests"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "fingerprint"],
+                condition=models.Q(answered_at__isnull=True),
+                name="claimrequest_one_open_per_text",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["-created_at"],
+                name="claimrequest_open_idx",
+                condition=models.Q(answered_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.text[:60]}"

@@ -17,6 +17,13 @@ from .webhooks import outbox_record_article_processed, outbox_record_claim_event
 @receiver(claim_changed, dispatch_uid="partners.webhooks.claim_changed")
 def _claim_changed(sender: type, *, claim: Claim, kind: str, **kwargs: Any) -> None:
     outbox_record_claim_event(claim=claim, kind=kind)
+    if kind in {"verdict_set", "verdict_changed"}:
+        from factcheck.queueing import enqueue
+
+        from .tasks import answer_claim_requests
+
+        # After commit, on a worker: comparing the verdict with open requests embeds text.
+        enqueue(answer_claim_requests, claim.pk)
 
 
 @receiver(article_processed, dispatch_uid="partners.webhooks.article_processed")

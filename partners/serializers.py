@@ -144,6 +144,15 @@ class ClaimSearchSerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=50, default=10)
 
 
+class ClaimRequestCreateSerializer(serializers.Serializer):
+    text = JsonCharField(
+        min_length=3,
+        max_length=2000,
+        validators=[RegexValidator(SOME_TEXT, "Send some text (and no NUL characters).")],
+        help_text="The claim, as the partner read it.",
+    )
+
+
 class SourceSuggestionSerializer(serializers.Serializer):
     url = _url(help_text="An http(s) page that bears on the claim.")
 
@@ -387,3 +396,21 @@ class ErrorDetailSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
+
+
+class ClaimRequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    subscribed = serializers.BooleanField(
+        default=True,
+        help_text="claim.verdict_set reaches this partner's webhooks when a matching claim gets a verdict.",
+    )
+
+
+class ClaimRequestAnswerSerializer(serializers.Serializer):
+    verdicts = ClaimSearchResultSerializer(many=True, help_text="Claims with a verdict that match the text.")
+    fact_checks = LibrarySearchResultSerializer(many=True, help_text="Published reviews that match the text.")
+    request = ClaimRequestSerializer(
+        allow_null=True, help_text="Recorded (201) when no verdict matched; null (200) when one did."
+    )

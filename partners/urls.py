@@ -11,6 +11,7 @@ urlpatterns = [
     path("articles/<int:pk>/", articles.ArticleDetailView.as_view(), name="article-detail"),
     path("claims/", claims.ClaimListView.as_view(), name="claim-list"),
     path("claims/search/", claims.ClaimSearchView.as_view(), name="claim-search"),
+    path("claims/requests/", claims.ClaimRequestView.as_view(), name="claim-requests"),
     path("claims/<int:pk>/", claims.ClaimDetailView.as_view(), name="claim-detail"),
     path("claims/<int:pk>/claimreview/", claims.ClaimReviewView.as_view(), name="claim-review"),
     path("claims/<int:pk>/sources/", claims.ClaimSourcesView.as_view(), name="claim-sources"),

@@ -29,7 +29,7 @@ from django.utils import timezone
 from claims.models import Article, Claim
 from sources import http
 
-from .models import Event, PartnerSubmission, Webhook, WebhookDelivery
+from .models import ClaimRequest, Event, PartnerSubmission, Webhook, WebhookDelivery
 from .selectors import claim_is_visible, claim_owner_id, webhooks_for_event
 from .serializers import ClaimSummarySerializer
 
@@ -199,3 +199,20 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> None:
     )
     delivery_id = delivery.pk
     transaction.on_commit(lambda: deliver_webhook.delay(delivery_id))
+
+
+def outbox_record_request_answered(
+    *, request: ClaimRequest, claim: Claim, similarity: float
+) -> list[WebhookDelivery]:
+    """A claim matching a partner's request got a verdict: `claim.verdict_set` to that partner's
+    webhooks for it, unless they heard of this verdict already (their own article, or every verdict)."""
+    owner_id = claim_owner_id(claim=claim)
+    webhooks = [
+        hook
+        for hook in webhooks_for_event(event=Event.CLAIM_VERDICT_SET).filter(partner_id=request.partner_id)
+        if not (hook.partner_id == owner_id or not hook.own_submissions_only)
+    ]
+    data = claim_payload(claim) | {
+        "request": {"id": request.pk, "text": request.text, "similarity": round(similarity, 4)}
+    }
+    return _record(webhooks=webhooks, event=Event.CLAIM_VERDICT_SET, data=data)

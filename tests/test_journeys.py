@@ -382,3 +382,36 @@ def test_an_imported_fact_check_reaches_a_reworded_claim_and_no_distractor_does(
     assert listed.pop(bus["text"]) == [BUS_REVIEW["url"]]
     assert all(urls == [] for urls in listed.values()), listed
     assert FactCheck.objects.count() == 3
+
+
+def test_a_partner_asks_about_a_claim_and_hears_when_a_matching_claim_gets_a_verdict(
+    live_server, celery_worker, receiver, reviewer
+):
+    """A partner asks about a text it never submitted; no verdict matches, so it is recorded and the
+    partner subscribed. Another newsroom's article carries the claim in other words; a reviewer sets a
+    verdict on it, and the signed `claim.verdict_set` reaches the partner that asked."""
+    asking, key = make_partner("Valley Courier")
+    api = Api(live_server.url, key)
+    secret = registered_webhook(api, receiver.url("/hook"), ["claim.verdict_set"])
+
+    answer = api.post(
+        "/claims/requests/", {"text": "The harbour tunnel carries 31,000 cars every day."}, expect=201
+    )
+
+    assert answer["verdicts"] == [] and answer["request"]["subscribed"] is True
+    other, _ = make_partner("Harbour Gazette")
+    claim = make_claim(
+        submitted_by(other, make_article()),
+        "The harbour tunnel carried 31,000 cars a day in 2025, the roads agency said.",
+    )
+    claim_set_verdict(
+        claim=claim, user=reviewer, status=Claim.Status.VERIFIED, rationale="The agency's counts say so.",
+        expected_version=claim.version,
+    )  # fmt: skip
+
+    assert wait_for(lambda: delivered(receiver, "claim.verdict_set"), timeout=WORKER_TIMEOUT)
+    [hook] = delivered(receiver, "claim.verdict_set")
+    payload = verify_signature(secret, hook["headers"]["x-factcheck-signature"], hook["body"])
+    assert payload["data"]["claim"]["id"] == claim.pk
+    assert payload["data"]["request"]["id"] == answer["request"]["id"]
+    assert asking.claim_requests.get().answered_claim_id == claim.pk

@@ -19,10 +19,13 @@ from rest_framework.response import Response
 from claims.models import Claim
 from claims.selectors.fact_checks import library_search
 from partners import selectors, services
+from partners.claim_requests import claim_request_make
 from partners.claimreview import claim_review
 from partners.serializers import (
     ClaimDetailSerializer,
     ClaimFilterSerializer,
+    ClaimRequestAnswerSerializer,
+    ClaimRequestCreateSerializer,
     ClaimSearchResponseSerializer,
     ClaimSearchSerializer,
     ClaimSummarySerializer,
@@ -145,3 +148,27 @@ class ClaimSourcesView(PartnerView):
         url = data.validated_data["url"]
         source = services.partner_suggest_source(partner=self.partner, claim=claim, url=url)
         return Response(SourceSuggestedSerializer(source).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ClaimRequestView(PartnerView):
+    @extend_schema(
+        request=ClaimRequestCreateSerializer,
+        responses={200: ClaimRequestAnswerSerializer, 201: ClaimRequestAnswerSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        """Ask about a claim you have not submitted: matching verdicts and published fact-checks at once.
+        Without a matching verdict the request is recorded and you are subscribed: `claim.verdict_set`
+        reaches your webhooks when a claim that says the same thing gets a verdict."""
+        data = ClaimRequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answer = claim_request_make(partner=self.partner, text=data.validated_data["text"])
+        library = []
+        for entry, similarity in answer.fact_checks:
+            entry.similarity = round(similarity, 4)
+            library.append(entry)
+        body = ClaimRequestAnswerSerializer(
+            {"verdicts": answer.verdicts, "fact_checks": library, "request": answer.request},
+            context={"request": request},
+        )
+        code = status.HTTP_201_CREATED if answer.request is not None else status.HTTP_200_OK
+        return Response(body.data, status=code)
