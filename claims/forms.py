@@ -59,6 +59,7 @@ class QueueFilterForm(forms.Form):
     created_to = forms.DateField(
         label="Found until", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    min_partners = forms.IntegerField(label="Asked by at least (partners)", required=False, min_value=1)
     sort = forms.ChoiceField(
         choices=[(key, label) for key, (label, _) in QUEUE_SORTS.items()], required=False
     )
@@ -82,6 +83,7 @@ class QueueFilterForm(forms.Form):
             "needs_recheck": bool(data.get("needs_recheck")),
             "created_from": data.get("created_from"),
             "created_to": data.get("created_to"),
+            "min_partners": data.get("min_partners"),
             "sort": data.get("sort") or "-score",
         }
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from claims.matching import claim_similarity, link_decision
 from claims.models import Claim, FactCheck
 from claims.selectors.fact_checks import library_search
-from claims.services.claims import fingerprint
+from claims.services.claims import claim_record_event, fingerprint
 
 from .models import ClaimRequest, Partner, WebhookDelivery
 from .selectors import claim_search
@@ -102,6 +102,17 @@ def claim_requests_answer(*, claim_id: int) -> list[WebhookDelivery]:
                 answered_claim=claim, answered_at=timezone.now()
             )
             if claimed == 1:
+                # On the claim's record: who asked (counted as its demand) and how alike the texts were.
+                claim_record_event(
+                    claim=claim,
+                    kind="requested",
+                    actor_label=f"partner:{request.partner_id}",
+                    after={
+                        "request": request.pk,
+                        "text": request.text[:300],
+                        "similarity": round(similarity, 4),
+                    },
+                )
                 deliveries += outbox_record_request_answered(
                     request=request, claim=claim, similarity=similarity
                 )

@@ -19,6 +19,7 @@ from django.db.models import Count, F, FloatField, Prefetch, Q, QuerySet
 from django.db.models.functions import Greatest, Upper
 
 from claims.models import Article, Claim, Evidence
+from claims.selectors.demand import with_demand
 from claims.selectors.fact_checks import fact_checks_prefetch
 
 from .models import ApiKey, Partner, PartnerSubmission, Webhook, WebhookDelivery
@@ -101,7 +102,7 @@ def claim_detail(*, partner: Partner) -> QuerySet[Claim]:
         .order_by("-is_confirmed", "-score", "id")
     )
     return (
-        visible_claims(partner=partner)
+        with_demand(visible_claims(partner=partner))
         .select_related("article")
         .defer(*ARTICLE_HEAVY_FIELDS)
         .prefetch_related(

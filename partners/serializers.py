@@ -290,6 +290,11 @@ class FactCheckMatchSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
 
 
+class DemandSerializer(serializers.Serializer):
+    articles = serializers.IntegerField()
+    partners = serializers.IntegerField()
+
+
 class ClaimDetailSerializer(ClaimSummarySerializer):
     article = ArticleRefSerializer(read_only=True)
     evidence = serializers.SerializerMethodField(
@@ -301,6 +306,10 @@ class ClaimDetailSerializer(ClaimSummarySerializer):
         "(not what the verdict rests on). Empty on open claims, whose suggestions are under `evidence`."
     )
 
+    demand = serializers.SerializerMethodField(
+        help_text="Articles that carried the claim or a confirmed duplicate of it, and the distinct partners "
+        "that submitted those articles or asked about it (claims/requests/)."
+    )
     fact_checks = FactCheckMatchSerializer(
         source="visible_fact_checks",
         many=True,
@@ -312,8 +321,12 @@ class ClaimDetailSerializer(ClaimSummarySerializer):
     class Meta(ClaimSummarySerializer.Meta):
         fields = [
             *ClaimSummarySerializer.Meta.fields, "quantities", "reasons", "evidence_note", "evidence",
-            "machine_suggestions", "fact_checks",
+            "machine_suggestions", "fact_checks", "demand",
         ]  # fmt: skip
+
+    @extend_schema_field(DemandSerializer)
+    def get_demand(self, claim: Claim) -> dict:
+        return {"articles": claim.demand_articles, "partners": claim.demand_partners}
 
     @extend_schema_field(EvidenceSerializer(many=True))
     def get_evidence(self, claim: Claim) -> list[dict]:

@@ -139,6 +139,11 @@ def _request_hash(**fields: str) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+def partner_label(partner: Partner) -> str:
+    """How claims name a partner without knowing partners: on articles (submitted_via) and events."""
+    return f"partner:{partner.pk}"
+
+
 def partner_submit_article(
     *,
     partner: Partner,
@@ -165,7 +170,7 @@ def partner_submit_article(
         # A savepoint: if a concurrent retry wins the unique key, its twin article (and the
         # pipeline task queued with it) is rolled back here, leaving exactly one.
         with transaction.atomic():
-            article = article_submit(url=url, html=html, text=text, title=title)
+            article = article_submit(url=url, html=html, text=text, title=title, via=partner_label(partner))
             PartnerSubmission.objects.create(
                 partner=partner, article=article, api_key=api_key, idempotency_key=key, request_hash=digest
             )

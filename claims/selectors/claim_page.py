@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from ..models import Claim, ClaimEvent, ClaimLink, ClaimSource, Comment, Evidence, FactCheckMatch
 from .common import ARTICLE_HEAVY_FIELDS, CONTEXT_CHARS
+from .demand import with_demand
 from .fact_checks import claim_fact_check_matches
 
 
@@ -16,7 +17,7 @@ def claim_for_page(pk: int) -> Claim:
     """One claim with what every claim page and action needs, and the article text around it."""
     before_start = Greatest(F("start") - CONTEXT_CHARS + 1, Value(1))
     return get_object_or_404(
-        Claim.objects.select_related("article", "assignee", "reviewed_by", "promoted_by")
+        with_demand(Claim.objects.select_related("article", "assignee", "reviewed_by", "promoted_by"))
         .defer(*ARTICLE_HEAVY_FIELDS)
         .annotate(
             # Slices of the article text in SQL: a long article is not loaded for a few lines of context.

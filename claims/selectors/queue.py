@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from ..models import Claim
 from .common import ARTICLE_HEAVY_FIELDS, OPEN_STATUSES
+from .demand import with_demand
 
 # Key in the query string → (label, ordering). The id tie-breaker keeps pagination stable.
 QUEUE_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -18,6 +19,10 @@ QUEUE_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "-updated": ("recently changed first", ("-updated_at", "-id")),
     "article": ("by article, in text order", ("article_id", "start")),
     "relevance": ("best search match first", ("-rank", "-score", "-id")),
+    "-demand": (
+        "most partners and articles first",
+        ("-demand_partners", "-demand_articles", "-score", "-id"),
+    ),
 }
 
 
@@ -45,9 +50,12 @@ def claim_queue(
     needs_recheck: bool = False,
     created_from: date | None = None,
     created_to: date | None = None,
+    min_partners: int | None = None,
     sort: str = "-score",
 ) -> QuerySet[Claim]:
-    claims = Claim.objects.select_related("article", "assignee", "reviewed_by").defer(*ARTICLE_HEAVY_FIELDS)
+    claims = with_demand(
+        Claim.objects.select_related("article", "assignee", "reviewed_by").defer(*ARTICLE_HEAVY_FIELDS)
+    )
     if status == "open":
         claims = claims.filter(status__in=OPEN_STATUSES)
     elif status in Claim.Status.values:
@@ -68,6 +76,8 @@ def claim_queue(
         claims = claims.filter(created_at__date__gte=created_from)
     if created_to:
         claims = claims.filter(created_at__date__lte=created_to)
+    if min_partners:
+        claims = claims.filter(demand_partners__gte=min_partners)
     q = q.strip()
     if q:
         # Words as a reviewer types them (AND, "phrases", -not), plus a plain substring match so

@@ -38,8 +38,10 @@ def article_submit(
     html: str = "",
     title: str = "",
     user: AbstractBaseUser | None = None,
+    via: str = "",
 ) -> Article:
-    """Create an article from exactly one of url / html / text and queue its pipeline."""
+    """Create an article from exactly one of url / html / text and queue its pipeline. `via` names a
+    sender that is not a user ("partner:<id>"), for demand counts."""
     given = [name for name, value in (("url", url), ("html", html), ("text", text)) if value]
     if len(given) != 1:
         raise SubmissionError("Give exactly one of a URL, an HTML page or pasted text.")
@@ -57,6 +59,7 @@ def article_submit(
         submitted_body=body,
         title=title.strip()[:1000],
         submitted_by=user if user is not None and user.is_authenticated else None,
+        submitted_via=via[:100],
         progress=[_progress_entry("queued", "Waiting for a worker.")],
     )
     from ..tasks import process_article

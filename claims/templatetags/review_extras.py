@@ -23,6 +23,7 @@ EVENT_LABELS = {
     "evidence_confirmed": "confirmed evidence",
     "evidence_rejected": "rejected evidence",
     "needs_recheck": "flagged for re-review",
+    "requested": "asked about by a partner",
     "fact_check_confirmed": "confirmed a published fact-check",
     "fact_check_rejected": "rejected a published fact-check",
 }
