@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("claims/", views.claim_queue, name="queue"),
     path("claims/bulk/", views.claims_bulk, name="claims_bulk"),
+    path("claims/export.csv", views.claim_queue_csv, name="queue_csv"),
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
     path("claims/<int:pk>/verdict/", views.claim_verdict, name="claim_verdict"),
     path("claims/<int:pk>/revert/", views.claim_revert, name="claim_revert"),

@@ -20,7 +20,7 @@ from .claim import (
     fact_check_match_decide,
 )
 from .dashboard import dashboard
-from .queue import claim_queue, claims_bulk
+from .queue import claim_queue, claim_queue_csv, claims_bulk
 from .snapshot import snapshot_detail
 from .sources import source_detail
 
@@ -35,6 +35,7 @@ __all__ = [
     "claim_detail",
     "claim_dismiss",
     "claim_queue",
+    "claim_queue_csv",
     "claim_restore",
     "claim_revert",
     "claim_sources",
