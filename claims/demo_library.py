@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
+from django.utils import timezone
+
 from .claimreview_parsing import Found, ParsedReview, Skipped
 from .models import FactCheck
 from .services.factchecks import ImportReport, factchecks_import, vectors_to_bytes
@@ -64,10 +66,12 @@ def _cached_vectors(rows: list[dict[str, Any]], ids: list[int]) -> int:
     stored = 0
     for start in range(0, len(ids), 1000):
         entries = list(FactCheck.objects.filter(pk__in=ids[start : start + 1000]).only("pk", "url"))
+        now = timezone.now()
         for entry in entries:
             i = by_url[entry.url]
             entry.vectors = vectors_to_bytes(statements[i], headlines[i])
-        FactCheck.objects.bulk_update(entries, ["vectors"])
+            entry.updated_at = now  # so every process's ranked library sees the new vectors
+        FactCheck.objects.bulk_update(entries, ["vectors", "updated_at"])
         stored += len(entries)
     return stored
 

@@ -170,3 +170,21 @@ def test_the_library_ranks_a_clef_sample_exactly_as_evaluate_claim_matching_does
     golds = [set(q["relevant_vclaim_ids"]) for q in queries]
     assert claim_matching.score(ours, golds)["map_at_5"] == evaluated["map_at_5"]
     assert evaluated["map_at_5"] > evaluated["baseline"]["map_at_5"]  # and it beats BM25 on the slice
+
+
+@pytest.mark.django_db
+def test_the_ranked_library_is_rebuilt_when_an_entry_gets_its_vectors():
+    from claims.services.factchecks import factchecks_embed, library_index
+
+    entry = FactCheck.objects.create(
+        url="https://x.example/r",
+        claim_reviewed="Riverton cut its city bus fleet by half in 2023.",
+        origin="import",
+    )
+    before = library_index()
+    assert before.statement_vectors is None
+
+    factchecks_embed([entry.pk])
+
+    after = library_index()
+    assert after is not before and after.statement_vectors is not None and after.statement_vectors[0].any()

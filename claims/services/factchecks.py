@@ -206,9 +206,12 @@ def factchecks_embed(ids: Sequence[int]) -> int:
             continue
         statements = encode([row.claim_reviewed for row in rows], batch_size=16)
         headlines = encode([row.headline or row.claim_reviewed for row in rows], batch_size=16)
+        now = timezone.now()
         for row, statement, headline in zip(rows, statements, headlines, strict=True):
             row.vectors = vectors_to_bytes(statement, headline)
-        FactCheck.objects.bulk_update(rows, ["vectors"])
+            row.updated_at = now
+        # updated_at moves too: it is what tells every process that its ranked library is stale.
+        FactCheck.objects.bulk_update(rows, ["vectors", "updated_at"])
         done += len(rows)
     return done
 
