@@ -31,7 +31,7 @@ from sources.tasks import fetch_source
 from text.quantities import extract_dates, extract_entities, extract_quantities
 from text.sentences import split_sentences
 
-from .checkworthiness import CLAIM_THRESHOLD, score_sentences
+from .checkworthiness import CLAIM_THRESHOLD, claims_to_pick, score_sentences, triage_priority
 from .models import Article, Claim, ClaimEvent, ClaimSource, Sentence
 
 logger = logging.getLogger(__name__)
@@ -200,9 +200,8 @@ def article_analyse(article_id: int) -> None:
         notes.append(f"{picked.repeats} repeated sentences counted once")
     if picked.over_cap:
         notes.append(
-            f"{picked.over_cap} more over the threshold left as sentences (at most "
-            f"{settings.PIPELINE_MAX_CLAIMS_PER_ARTICLE} claims per article, the highest scored; "
-            "a reviewer can promote any of them)"
+            f"{picked.over_cap} more over the threshold left as sentences (at most {picked.cap} claims "
+            "for this article, the highest scored; a reviewer can promote any of them)"
         )
     article_set_status(
         article,
@@ -253,7 +252,8 @@ def article_match(article: Article) -> None:
 class PickedClaims:
     created: int
     repeats: int  # sentences over the threshold that repeat an earlier one of the same article
-    over_cap: int  # distinct sentences over the threshold beyond PIPELINE_MAX_CLAIMS_PER_ARTICLE
+    over_cap: int  # distinct sentences over the threshold beyond the cap
+    cap: int = 0  # at most this many claims: half the article's sentences, or the configured maximum
 
 
 @transaction.atomic
@@ -262,7 +262,8 @@ def _create_sentences_and_claims(article: Article) -> PickedClaims:
 
     A sentence repeated within the article (same words) becomes one claim, and an article yields at
     most PIPELINE_MAX_CLAIMS_PER_ARTICLE claims: a pasted page of repeated text must not flood the
-    review queue, nor run the matching into its time limit."""
+    review queue, nor run the matching into its time limit. Nor may an ordinary article: at most
+    half its sentences become claims by default (claims_to_pick), in triage order (triage_priority)."""
     if article.sentences.exists():  # a retried run: the scoring already committed
         return PickedClaims(0, 0, 0)
     spans = split_sentences(article.text)
@@ -286,8 +287,8 @@ def _create_sentences_and_claims(article: Article) -> PickedClaims:
     distinct: dict[str, Sentence] = {}
     for sentence in over_threshold:
         distinct.setdefault(fingerprint(sentence.text), sentence)
-    cap = settings.PIPELINE_MAX_CLAIMS_PER_ARTICLE
-    chosen = sorted(distinct.values(), key=lambda sentence: -sentence.score)[:cap]
+    cap = min(settings.PIPELINE_MAX_CLAIMS_PER_ARTICLE, claims_to_pick(len(sentences)))
+    chosen = sorted(distinct.values(), key=lambda s: -triage_priority(s.score, s.features))[:cap]
     claims = Claim.objects.bulk_create(
         _claim_for(sentence) for sentence in sorted(chosen, key=lambda s: s.position)
     )
@@ -301,7 +302,9 @@ def _create_sentences_and_claims(article: Article) -> PickedClaims:
         )
         for claim in claims
     )
-    return PickedClaims(len(claims), len(over_threshold) - len(distinct), max(0, len(distinct) - cap))
+    return PickedClaims(
+        len(claims), len(over_threshold) - len(distinct), max(0, len(distinct) - cap), cap=cap
+    )
 
 
 def _claim_for(sentence: Sentence, *, promoted_by=None) -> Claim:

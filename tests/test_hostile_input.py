@@ -115,7 +115,7 @@ def test_repeated_sentences_become_one_claim_and_claims_are_capped(settings):
     assert sum("$4.2 million" in claim.text for claim in claims) <= 1
     matching = next(step["message"] for step in article.progress if step["step"] == "matching")
     assert "repeated sentences counted once" in matching
-    assert "at most 5 claims per article" in matching
+    assert "at most 5 claims for this article" in matching
     assert article.sentences.count() > 200, "every sentence is kept and can be promoted"
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from claims.models import Article, Claim
+from text.sentences import split_sentences
 
 SEED = "demo/seed_article.txt"
 
@@ -54,6 +55,8 @@ def test_it_finds_the_factual_claims_of_the_seed_article_and_none_of_its_debris(
     for debris in ("Most Popular", "LEAVE A REPLY", "Please enter your comment", "More from Author"):
         assert debris not in article["text"]
     texts = [claim["text"] for claim in claims]
+    body_sentences = [s for s in split_sentences(article["text"]) if len(s.text.split()) > 6]
+    assert len(texts) <= 8 < len(body_sentences), "at most about half the sentences become claims"
     expected = ["18,000", "decade high in 2024", "succeeded in March by Mark Carney", "Somali national"]
     for fragment in expected:
         assert any(fragment in text for text in texts), fragment

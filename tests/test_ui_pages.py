@@ -318,3 +318,36 @@ def test_it_shows_a_snapshot_as_escaped_text_with_the_passage_marked(alice, clai
     assert "<script>alert(1)</script>" not in html  # the stored raw HTML is never shown
     assert '<mark class="passage" id="passage">The figure was 18,048.</mark>' in html
     assert Evidence.objects.count() == 1
+
+
+def test_it_underlines_a_claims_figures_and_lists_them_with_their_roles(alice, article):
+    from text.quantities import extract_dates, extract_quantities
+
+    claim = make_sentence_claim(article, "18,000 vehicles")
+    claim.quantities = extract_quantities(claim.text)
+    claim.dates = extract_dates(claim.text)
+    claim.save()
+    labels = [f"{q.get('role') or ''} {q['text']}".strip() for q in claim.quantities]
+    assert labels, claim.text
+
+    page = alice.get(reverse("claims:claim_detail", args=[claim.pk])).content.decode()
+    listed = re.search(r'<ul class="figures"[^>]*>(.*?)</ul>', page, re.S)
+    assert listed, "the claim page lists its figures"
+    first = claim.quantities[0]
+    assert '<span class="figure" title="' in page and f">{first['text']}</span>" in page
+    assert first["text"] in listed.group(1)
+
+    article_page = alice.get(reverse("claims:article_detail", args=[article.pk])).content.decode()
+    assert f">{first['text']}</span>" in article_page  # underlined in the highlighted sentence too
+
+
+def test_a_stored_figure_that_no_longer_fits_the_text_is_not_marked_and_is_escaped(alice, article):
+    claim = make_sentence_claim(article, "18,000 vehicles")
+    claim.quantities = [
+        {"text": "<b>9</b>", "start": 0, "end": 8, "kind": "count", "role": ""},  # not the text there
+    ]
+    claim.dates = []
+    claim.save()
+    page = alice.get(reverse("claims:claim_detail", args=[claim.pk])).content.decode()
+    assert "<b>9</b>" not in page and "&lt;b&gt;9&lt;/b&gt;" in page  # listed, escaped
+    assert '<span class="figure"' not in page  # but not underlined at a span it does not match

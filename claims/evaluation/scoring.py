@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -84,3 +85,46 @@ def rounded(metrics: dict[str, float]) -> dict[str, float]:
 def ratios(ours: dict[str, Any], baseline: dict[str, Any], metrics: Sequence[str]) -> dict[str, float | None]:
     """ours / baseline for each metric (None when the baseline scored 0)."""
     return {name: round(ours[name] / baseline[name], 4) if baseline.get(name) else None for name in metrics}
+
+
+def average_precision(labels: Sequence[int], scores: Sequence[float]) -> float:
+    """Mean of precision at each positive, ranked by score (ties keep input order), as the
+    CLEF 2020 scorer ranks a debate's lines."""
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    hits, total = 0, 0.0
+    for rank, i in enumerate(order, start=1):
+        if labels[i]:
+            hits += 1
+            total += hits / rank
+    return total / hits if hits else 0.0
+
+
+def mean_average_precision(
+    groups: Sequence[str], labels: Sequence[int], scores: Sequence[float]
+) -> tuple[float, int]:
+    """(MAP over groups with at least one positive, number of such groups)."""
+    by_group: dict[str, list[int]] = defaultdict(list)
+    for i, group in enumerate(groups):
+        by_group[group].append(i)
+    aps = [
+        average_precision([labels[i] for i in idx], [scores[i] for i in idx])
+        for idx in by_group.values()
+        if any(labels[i] for i in idx)
+    ]
+    return (sum(aps) / len(aps) if aps else 0.0), len(aps)
+
+
+def precision_recall_f1(labels: Sequence[int], scores: Sequence[float], threshold: float) -> dict[str, float]:
+    tp = sum(1 for y, s in zip(labels, scores, strict=True) if y and s >= threshold)
+    predicted = sum(1 for s in scores if s >= threshold)
+    positives = sum(1 for y in labels if y)
+    precision = tp / predicted if predicted else 0.0
+    recall = tp / positives if positives else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def best_threshold(labels: Sequence[int], scores: Sequence[float]) -> float:
+    """The cut-off (on a 0.01 grid) with the highest positive-class F1."""
+    grid = [round(0.05 + 0.01 * i, 2) for i in range(91)]
+    return max(grid, key=lambda t: (precision_recall_f1(labels, scores, t)["f1"], -abs(t - 0.5)))

@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from text.figures import Figure, claim_figures
+
 register = template.Library()
 
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
@@ -66,7 +68,32 @@ def _segments(text: str, sentences: Sequence[Any], claims: Sequence[Any]) -> lis
     return chosen
 
 
-def _claim_markup(claim: Any, piece: str, first: bool) -> str:
+def figures_of(claim: Any) -> list[Figure]:
+    return claim_figures(getattr(claim, "quantities", None) or [], getattr(claim, "dates", None) or [])
+
+
+@register.filter
+def figures(claim: Any) -> list[Figure]:
+    """The claim's quantities and dates, for the list on its page."""
+    return figures_of(claim)
+
+
+def _underlined(piece: str, figures: Sequence[Figure], offset: int = 0) -> str:
+    """Escaped text of `piece` (which starts `offset` characters into the claim) with the claim's
+    quantities and dates underlined, each titled with its role."""
+    pieces, cursor = [], 0
+    for figure in figures:
+        start, end = figure.start - offset, figure.end - offset
+        if start < cursor or end > len(piece) or piece[start:end] != figure.text:
+            continue  # outside this piece, or the stored span no longer fits the text
+        pieces.append(_lines(piece[cursor:start]))
+        pieces.append(format_html('<span class="figure" title="{}">{}</span>', figure.label, figure.text))
+        cursor = end
+    pieces.append(_lines(piece[cursor:]))
+    return "".join(pieces)
+
+
+def _claim_markup(claim: Any, piece: str, first: bool, offset: int = 0) -> str:
     reasons = "; ".join(str(reason) for reason in (claim.reasons or []))
     score = format_html(' <span class="claim-score">{}</span>', f"{claim.score:.2f}") if first else ""
     return format_html(
@@ -75,7 +102,7 @@ def _claim_markup(claim: Any, piece: str, first: bool) -> str:
         format_html(' id="claim-{}"', claim.pk) if first else "",
         f"score {claim.score:.2f}" + (f": {reasons}" if reasons else ""),
         reverse("claims:claim_detail", args=[claim.pk]),
-        mark_safe(_lines(piece)),  # escaped by _lines
+        mark_safe(_underlined(piece, figures_of(claim), offset)),  # escaped by _underlined
         score,
     )
 
@@ -117,7 +144,8 @@ def highlighted_article(
             if end > start:
                 first = start == seg.start
                 if seg.claim is not None:
-                    pieces.append(_claim_markup(seg.claim, text[start:end], first))
+                    offset = start - seg.claim.start
+                    pieces.append(_claim_markup(seg.claim, text[start:end], first, offset))
                 else:
                     pieces.append(_sentence_markup(seg.sentence, text[start:end], first, csrf_token))
             cursor = max(cursor, end)
@@ -189,7 +217,8 @@ def claim_in_context(claim: Any) -> SafeString:
         full_before=claim.start <= CONTEXT_CHARS,
         full_after=len(after_text) < CONTEXT_CHARS,
     )
-    return mark_safe(f'{before}<mark class="claim">{_lines(claim.text)}</mark>{after}')  # all escaped
+    marked = _underlined(claim.text, figures_of(claim))
+    return mark_safe(f'{before}<mark class="claim">{marked}</mark>{after}')  # all escaped
 
 
 @register.simple_tag

@@ -1,0 +1,281 @@
+"""How the check-worthiness model is fitted and cross-validated: one recipe for the fit script and
+for `manage.py evaluate checkworthiness` on a file the shipped model was trained on.
+
+The two training sets label different things (ClaimBuster: "is a check-worthy factual claim",
+28.6 % positive; CLEF 2020 debates: "was fact-checked by journalists", 1.1 % positive). One
+logistic regression reads both, with a source column set to 1 on CLEF rows that soaks up the
+difference in base rate; at run time the column is 0, so probabilities read on ClaimBuster's scale.
+Rows whose normalised text equals a held-out row are dropped from every training fold (1,091 CLEF
+lines also occur in ClaimBuster).
+
+The regression reads three blocks: the named hand features and claim types
+(`claims.checkworthiness.hand_features`), a TF-IDF vocabulary of words and bigrams with numbers
+folded into classes, and the MiniLM sentence embedding (`text.embeddings`), which carries what a
+sentence is about beyond its words. The "without embeddings" variant drops the last block; it is
+what scores when the embedding package is absent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+from claims.checkworthiness import FEATURES, hand_features, lexical_terms
+from claims.evaluation.embedding_cache import cached_encode
+from claims.evaluation.scoring import (
+    average_precision,
+    best_threshold,
+    mean_average_precision,
+    precision_recall_f1,
+    read_rows,
+)
+
+__all__ = [
+    "Corpus",
+    "Fitted",
+    "Plain",
+    "Recipe",
+    "claimbuster_cv",
+    "claimbuster_oof",
+    "clef_cv",
+    "load_corpus",
+]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    # Chosen by the cross-validation that bench/fit_checkworthiness.py prints (C in 0.5..4, hand
+    # scale 0.5..2, embedding scale 0.5..3, CLEF row weight 0.1..3, 3k..20k terms): the best
+    # ClaimBuster F1 with the best CLEF MAP among settings within noise of it.
+    C: float = 2.0
+    hand_scale: float = 2.0  # a smaller effective penalty on the named features than on terms
+    embedding_scale: float = 1.0  # 0 drops the embedding block (the "without embeddings" variant)
+    lexical_scale: float = 1.0  # below 1, a stronger penalty on the vocabulary than on the rest
+    clef_weight: float = 1.0  # per-row weight of CLEF lines relative to ClaimBuster sentences
+    clef_positive_weight: float = 1.0  # and of CLEF's fact-checked lines on top of that
+    max_terms: int = 20000  # 8,000 scored CLEF MAP 0.006 lower; 40,000 no better
+    min_df: int = 3
+    source_column: float = 3.0  # large, so the L2 penalty barely touches the source offset
+
+    def without_embeddings(self) -> Recipe:
+        return Recipe(**{**asdict(self), "embedding_scale": 0.0})
+
+
+@dataclass
+class Corpus:
+    texts: list[str]
+    labels: np.ndarray
+    clef: np.ndarray  # bool per row
+    groups: np.ndarray  # debate id, or "claimbuster"
+    keys: np.ndarray  # normalised text, to keep duplicates out of training folds
+    hand: np.ndarray  # rows x FEATURES
+    vectors: np.ndarray | None  # rows x 384 sentence embeddings, None without the model
+
+    def split(self, name: str) -> np.ndarray:
+        return np.flatnonzero(self.clef if name == "clef" else ~self.clef)
+
+
+def load_corpus(claimbuster: Path | None, clef: Path | None) -> Corpus:
+    """Either file may be None (in-domain only). Embeddings are cached per file on disk."""
+    texts: list[str] = []
+    labels: list[int] = []
+    is_clef: list[bool] = []
+    groups: list[str] = []
+    blocks = []
+    for path, from_clef in ((claimbuster, False), (clef, True)):
+        if path is None:
+            continue
+        rows = read_rows(path)
+        file_texts = [str(row["text"]) for row in rows]
+        texts += file_texts
+        labels += [int(row["label"]) for row in rows]
+        is_clef += [from_clef] * len(rows)
+        groups += [str(row.get("debate_id", "claimbuster")) for row in rows]
+        blocks.append(cached_encode(file_texts))
+    vectors = None if any(block is None for block in blocks) else np.vstack(blocks)
+    hand = np.array([[f[name] for name in FEATURES] for f in map(hand_features, texts)])
+    return Corpus(
+        texts=texts,
+        labels=np.array(labels),
+        clef=np.array(is_clef, dtype=bool),
+        groups=np.array(groups),
+        keys=np.array([re.sub(r"\W+", " ", t.lower()).strip() for t in texts]),
+        hand=hand.reshape(len(texts), len(FEATURES)),
+        vectors=vectors,
+    )
+
+
+class Model(Protocol):
+    def fit(self, corpus: Corpus, idx: np.ndarray) -> Model: ...
+    def predict(self, corpus: Corpus, idx: np.ndarray) -> np.ndarray: ...
+
+
+class Fitted:
+    """Ours: hand features + claim types, lexical TF-IDF and (optionally) sentence embeddings."""
+
+    def __init__(self, recipe: Recipe) -> None:
+        self.recipe = recipe
+
+    @property
+    def reads_embeddings(self) -> bool:
+        return self.recipe.embedding_scale > 0
+
+    def _matrix(self, corpus: Corpus, idx: np.ndarray, *, source: bool) -> sparse.csr_matrix:
+        r = self.recipe
+        blocks = [
+            self.vectorizer.transform([corpus.texts[i] for i in idx]) * r.lexical_scale,
+            sparse.csr_matrix(corpus.hand[idx] * r.hand_scale),
+        ]
+        if self.reads_embeddings:
+            if corpus.vectors is None:
+                raise RuntimeError("the embedding model is not installed: fit without_embeddings()")
+            blocks.append(sparse.csr_matrix(corpus.vectors[idx] * r.embedding_scale))
+        column = corpus.clef[idx][:, None] * r.source_column if source else np.zeros((len(idx), 1))
+        blocks.append(sparse.csr_matrix(column))
+        return sparse.hstack(blocks).tocsr()
+
+    def fit(self, corpus: Corpus, idx: np.ndarray) -> Fitted:
+        r = self.recipe
+        self.vectorizer = TfidfVectorizer(
+            analyzer=lexical_terms, sublinear_tf=True, min_df=r.min_df, max_features=r.max_terms
+        )
+        self.vectorizer.fit([corpus.texts[i] for i in idx])
+        y = corpus.labels[idx]
+        clef_weights = r.clef_weight * np.where(y == 1, r.clef_positive_weight, 1.0)
+        weights = np.where(corpus.clef[idx], clef_weights, 1.0)
+        self.lr = LogisticRegression(C=r.C, max_iter=5000)
+        self.lr.fit(self._matrix(corpus, idx, source=True), y, sample_weight=weights)
+        return self
+
+    def predict(self, corpus: Corpus, idx: np.ndarray) -> np.ndarray:
+        return self.lr.predict_proba(self._matrix(corpus, idx, source=False))[:, 1]
+
+    def to_json(self, threshold: float) -> dict[str, Any]:
+        """The variant as `claims.checkworthiness.load_model` reads it."""
+        coef = self.lr.coef_[0]
+        n_terms = len(self.vectorizer.vocabulary_)
+        terms = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.get)
+        hand = coef[n_terms : n_terms + len(FEATURES)]
+        out: dict[str, Any] = {
+            "recipe": asdict(self.recipe),
+            "intercept": round(float(self.lr.intercept_[0]), 6),
+            "source_offsets": {"clef2020_debates": round(float(coef[-1]) * self.recipe.source_column, 6)},
+            "hand_scale": self.recipe.hand_scale,
+            "hand_weights": {n: round(float(w), 6) for n, w in zip(FEATURES, hand, strict=True)},
+            "threshold": threshold,
+            "lexical": {
+                "analyzer": "claims.checkworthiness.lexical_terms (words and bigrams)",
+                "weighting": "sublinear tf * smooth idf, l2-normalised",
+                "vocabulary": terms,
+                "idf": [round(float(v), 5) for v in self.vectorizer.idf_],
+                # Scaled back, so that the runtime reads plain tf-idf times coefficient.
+                "coef": [round(float(v) * self.recipe.lexical_scale, 5) for v in coef[:n_terms]],
+            },
+        }
+        if self.reads_embeddings:
+            start = n_terms + len(FEATURES)
+            out["embedding"] = {
+                "model": "all-MiniLM-L6-v2 mean-pooled unit vectors (text.embeddings.encode)",
+                "scale": self.recipe.embedding_scale,
+                "coef": [round(float(v), 6) for v in coef[start:-1]],
+            }
+        return out
+
+
+class Plain:
+    """The baseline: TF-IDF + logistic regression with scikit-learn's defaults."""
+
+    def fit(self, corpus: Corpus, idx: np.ndarray) -> Plain:
+        self.vectorizer = TfidfVectorizer()
+        x = self.vectorizer.fit_transform([corpus.texts[i] for i in idx])
+        self.lr = LogisticRegression(max_iter=5000, class_weight="balanced")
+        self.lr.fit(x, corpus.labels[idx])
+        return self
+
+    def predict(self, corpus: Corpus, idx: np.ndarray) -> np.ndarray:
+        return self.lr.predict_proba(self.vectorizer.transform([corpus.texts[i] for i in idx]))[:, 1]
+
+
+def _train_rows(corpus: Corpus, own: np.ndarray, test: np.ndarray, pooled: bool, other: str) -> np.ndarray:
+    rows = np.concatenate([own, corpus.split(other)]) if pooled else own
+    held = set(corpus.keys[test])
+    return rows[[k not in held for k in corpus.keys[rows]]]
+
+
+def claimbuster_cv(corpus: Corpus, make: Callable[[], Model], *, pooled: bool) -> dict[str, Any]:
+    """Stratified 5-fold CV on ClaimBuster. F1 at a threshold chosen by an inner 3-fold CV on each
+    training part (nested, so the number is honest), F1 at 0.5, average precision, and the
+    out-of-fold scores."""
+
+    cb = corpus.split("cb")
+    y = corpus.labels[cb]
+    oof, predicted = np.zeros(len(cb)), np.zeros(len(cb), dtype=bool)
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(cb, y):
+        inner = np.zeros(len(train))
+        for in_train, in_test in StratifiedKFold(3, shuffle=True, random_state=1).split(train, y[train]):
+            rows = _train_rows(corpus, cb[train[in_train]], cb[train[in_test]], pooled, "clef")
+            inner[in_test] = make().fit(corpus, rows).predict(corpus, cb[train[in_test]])
+        threshold = best_threshold(y[train].tolist(), inner.tolist())
+        rows = _train_rows(corpus, cb[train], cb[test], pooled, "clef")
+        oof[test] = make().fit(corpus, rows).predict(corpus, cb[test])
+        predicted[test] = oof[test] >= threshold
+    nested = precision_recall_f1(y.tolist(), predicted.astype(float).tolist(), 0.5)
+    return {
+        "f1_nested": nested["f1"],
+        "f1_at_0.5": precision_recall_f1(y.tolist(), oof.tolist(), 0.5)["f1"],
+        "average_precision": average_precision(y.tolist(), oof.tolist()),
+        "oof": oof,
+    }
+
+
+def claimbuster_oof(corpus: Corpus, make: Callable[[], Model], *, pooled: bool) -> np.ndarray:
+    """Out-of-fold scores of every ClaimBuster row (stratified 5-fold, no inner threshold search)."""
+    cb = corpus.split("cb")
+    y = corpus.labels[cb]
+    oof = np.zeros(len(cb))
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(cb, y):
+        rows = _train_rows(corpus, cb[train], cb[test], pooled, "clef")
+        oof[test] = make().fit(corpus, rows).predict(corpus, cb[test])
+    return oof
+
+
+def clef_cv(corpus: Corpus, make: Callable[[], Model], *, pooled: bool) -> dict[str, Any]:
+    """5-fold CV grouped by debate: no debate is scored by a model that saw it. Mean average
+    precision over debates and the out-of-fold scores."""
+    clef = corpus.split("clef")
+    scores = np.zeros(len(clef))
+    for train, test in GroupKFold(5).split(clef, groups=corpus.groups[clef]):
+        rows = _train_rows(corpus, clef[train], clef[test], pooled, "cb")
+        scores[test] = make().fit(corpus, rows).predict(corpus, clef[test])
+    value, _ = mean_average_precision(
+        corpus.groups[clef].tolist(), corpus.labels[clef].tolist(), scores.tolist()
+    )
+    return {"map": value, "oof": scores}
+
+
+def model_card(
+    full: Fitted, lexical: Fitted, thresholds: tuple[float, float], metrics: dict, files: list[dict]
+) -> dict[str, Any]:
+    return {
+        "format": "checkworthiness-logreg/2",
+        "created": date.today().isoformat(),
+        "fitted_by": "bench/fit_checkworthiness.py",
+        "training_files": files,
+        "threshold": thresholds[0],
+        "recipe": asdict(full.recipe),
+        "metrics": metrics,
+        "variants": {
+            "with_embeddings": full.to_json(thresholds[0]),
+            "without_embeddings": lexical.to_json(thresholds[1]),
+        },
+    }
