@@ -372,7 +372,7 @@ _AGAINST = frozenset(
 )
 
 
-def _reasons(types: list[ClaimType], hand: dict[str, float], wording: float) -> list[str]:
+def _reasons(types: list[ClaimType], hand: dict[str, float], wording: float, *, picked: bool) -> list[str]:
     """Phrases a reviewer reads: the claim types first, then the named features that pushed the
     score up, then the overall wording, then what held it down."""
     shown_types = [t.label for t in types if t.name != "personal"]
@@ -383,7 +383,8 @@ def _reasons(types: list[ClaimType], hand: dict[str, float], wording: float) -> 
     if wording > _NOTABLE:
         reasons.append("worded like statements fact-checkers check")
     against = [t.label for t in types if t.name == "personal"] + [_PHRASES[n] for _, n in downs[:2]]
-    if wording < -_NOTABLE:
+    if wording < -_NOTABLE and not picked:
+        # Only to explain a sentence left out: on a picked one it would contradict its own score.
         against.append("worded like opinion or talk rather than a checkable fact")
     # "but:" only after a reason for: a sentence with none simply says what held it down.
     return reasons + [f"but: {reason}" if reasons else reason for reason in against]
@@ -400,7 +401,7 @@ def score_one(model: _Model, sentence: str, vector: np.ndarray | None = None) ->
     score = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
     # A question claims nothing: its words may look like a prediction, but that is no reason to check it.
     types = [] if features["question"] else claim_types(sentence)
-    reasons = _reasons(types, hand, wording)
+    reasons = _reasons(types, hand, wording, picked=score >= model.threshold)
     return Checkworthiness(score=round(score, 4), features=features, reasons=reasons)
 
 

@@ -194,11 +194,11 @@ def crawl_claimreview_feeds() -> int:
 def fetch_claimreview_feed(self, feed_id: int) -> int:
     """Fetch one ClaimReview feed and import it; transient fetch failures retry with backoff."""
     from claims.services.factchecks import claimreview_feed_fetch
-    from sources.fetching import FetchError
+    from sources.http import HttpError
 
     try:
         report = claimreview_feed_fetch(feed_id)
-    except FetchError as exc:
+    except HttpError as exc:
         countdown = min(RETRY_BACKOFF_MAX_SECONDS, 30 * 2**self.request.retries)
         raise self.retry(exc=exc, countdown=countdown) from exc
     return 0 if report is None else report.new + report.updated

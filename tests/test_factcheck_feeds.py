@@ -10,7 +10,8 @@ from django.utils import timezone
 from claims.models import ClaimReviewFeed, FactCheck
 from claims.services.factchecks import claimreview_feed_fetch, claimreview_feeds_lease_due
 from claims.tasks import crawl_claimreview_feeds
-from sources.fetching import FetchError, fetch
+from sources.fetching import fetch
+from sources.http import HttpError
 from tests.httpserver import Reply
 from tests.test_factcheck_import import BUS_REVIEW, FEED, MOON_REVIEW
 
@@ -82,7 +83,7 @@ def test_json_is_only_fetched_by_callers_that_ask_for_it(local_server, settings)
     settings.FETCH_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
     local_server.route("/data.json", body=json.dumps(MOON_REVIEW), content_type="application/json")
 
-    with pytest.raises(FetchError) as refused:
+    with pytest.raises(HttpError) as refused:
         fetch(local_server.url("/data.json"))  # what a source fetch asks for: pages and feeds
     fetched = fetch(local_server.url("/data.json"), accept=("application/json",))
 

@@ -89,6 +89,8 @@ _FROM_CUE = re.compile(
     r"\b(?:from|between)\s(?:about\s|around\s|roughly\s|nearly\s|almost\s|some\s|an?\s)?$", re.I
 )
 _TO_CUE = re.compile(r"\b(?:to|and)\s(?:about\s|around\s|roughly\s|nearly\s|almost\s|some\s|an?\s)?$", re.I)
+# "voted 7 to 2", "won 3-1": a tally, not a range or a change.
+_TALLY_CUE = re.compile(r"\b(?:voted|vote of|votes? by|won|lost|beat|defeated|score of|scored)\s$", re.I)
 _RANGE_DASH = re.compile(r"^\s?[-–—]\s?$|^\sto\s$")
 _CHANGE_VERB = re.compile(
     r"\b(?:ris(?:e|es|ing)|rose|risen|f[ae]ll(?:s|ing|en)?|increas\w*|decreas\w*|grow\w*|grew|"
@@ -183,7 +185,8 @@ def _roles(text: str, items: list[dict[str, Any]]) -> None:
             if len(gap) <= 60 and (_TO_CUE.search(gap) or _RANGE_DASH.match(gap)):
                 _pair(prev, item)
         elif prev is not None and not prev["role"] and "year" not in {prev["kind"], item["kind"]}:
-            if _RANGE_DASH.match(text[prev["end"] : item["start"]]):
+            tally = _TALLY_CUE.search(text[max(0, prev["start"] - 30) : prev["start"]])
+            if _RANGE_DASH.match(text[prev["end"] : item["start"]]) and not tally:
                 _pair(prev, item)
         if not item["role"] and re.search(r"\bto\s$", before):
             if _CHANGE_VERB.search(before[:-3]):

@@ -491,7 +491,8 @@ def claimreview_feed_fetch(feed_id: int) -> ImportReport | None:
     """Fetch one feed (conditional GET through the safe fetcher) and import what it carries with the
     code `import_factchecks` runs. None when the server said not modified or the fetch failed (the
     error is stored on the feed). No transaction is open while the fetch waits on the network."""
-    from sources.fetching import FetchError, fetch
+    from sources.fetching import fetch
+    from sources.http import HttpError
 
     feed = ClaimReviewFeed.objects.get(pk=feed_id)
     now = timezone.now()
@@ -502,7 +503,7 @@ def claimreview_feed_fetch(feed_id: int) -> ImportReport | None:
             last_modified=feed.last_modified or None,
             accept=CLAIMREVIEW_FEED_TYPES,
         )
-    except FetchError as exc:
+    except HttpError as exc:
         ClaimReviewFeed.objects.filter(pk=feed.pk).update(last_fetched_at=now, last_error=exc.message[:2000])
         if not exc.permanent:
             raise  # the task retries transient failures with backoff

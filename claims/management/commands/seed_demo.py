@@ -78,6 +78,12 @@ class Command(BaseCommand):
             return
         from claims.demo_library import seed_demo_library
 
+        # The first run embeds ~10k reviews (minutes on two cores); later runs find them unchanged.
+        self.stdout.write(
+            f"Loading the demo fact-check library from {DEMO_LIBRARY.name} (the first time this embeds "
+            "about 10,000 reviews and takes a few minutes; later starts take seconds)...",
+        )
+        self.stdout.flush()
         report = seed_demo_library(DEMO_LIBRARY)
         counts = report.counts()
         self.stdout.write(
