@@ -109,9 +109,9 @@ def run_one(text: str, *, use_model: bool) -> tuple[float, float, int, int]:
     marks: dict[str, float] = {}
     real_match = pipeline.article_match
 
-    def timed_match(article: Article) -> None:
+    def timed_match(article: Article, **options: object) -> None:
         marks["claims"] = time.perf_counter()
-        real_match(article)
+        real_match(article, **options)
 
     with (
         mock.patch.object(pipeline, "article_match", timed_match),
@@ -122,7 +122,7 @@ def run_one(text: str, *, use_model: bool) -> tuple[float, float, int, int]:
             article = article_submit(text=text)
         done = time.perf_counter()
     article = Article.objects.get(pk=article.pk)
-    assert article.status == Article.Status.DONE, article.status_message
+    assert article.status == Article.Status.DONE, article.error
     claims = article.claims.count()
     evidence = Evidence.objects.filter(claim__article=article).count()
     article.delete()

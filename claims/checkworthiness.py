@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,9 @@ class Checkworthiness:
     score: float  # 0..1
     features: dict[str, float]  # named hand features, as stored on a claim
     reasons: list[str]  # the strongest contributions, as short phrases
+    # The sentence's MiniLM embedding when the model read one: the pipeline stores it as the claim's
+    # vector instead of encoding the same text again.
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -402,7 +405,7 @@ def score_one(model: _Model, sentence: str, vector: np.ndarray | None = None) ->
     # A question claims nothing: its words may look like a prediction, but that is no reason to check it.
     types = [] if features["question"] else claim_types(sentence)
     reasons = _reasons(types, hand, wording, picked=score >= model.threshold)
-    return Checkworthiness(score=round(score, 4), features=features, reasons=reasons)
+    return Checkworthiness(score=round(score, 4), features=features, reasons=reasons, vector=vector)
 
 
 def score_sentences(sentences: list[str]) -> list[Checkworthiness]:

@@ -9,8 +9,9 @@ command's own process (factcheck/queueing.py): one path either way.
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -211,10 +212,10 @@ def article_analyse(article_id: int) -> None:
         + (f"; {'; '.join(notes)}" if notes else "")
         + ". Looking for evidence.",
     )
-    article_match(article)
+    article_match(article, known_vectors=picked.vectors)
 
 
-def article_match(article: Article) -> None:
+def article_match(article: Article, *, known_vectors: dict[int, np.ndarray] | None = None) -> None:
     """Look for evidence among stored passages now, and send the article's own links for fetching.
 
     Each claim is linked to the pages its article links to (ClaimSource), so whenever one of those
@@ -229,7 +230,7 @@ def article_match(article: Article) -> None:
     claims_link_sources(
         claims=claims, sources=sources, origin=ClaimSource.Origin.ARTICLE_LINK, label="pipeline"
     )
-    vectors = claims_embed(claims)
+    vectors = claims_embed(claims, known=known_vectors)
     own = article_own_sources(article)
     found = 0
     for claim in claims:
@@ -240,7 +241,7 @@ def article_match(article: Article) -> None:
             found += claim_find_evidence(claim, vector=vectors.get(claim.pk), own_sources=own).created
             claim_find_duplicates(claim, vector=vectors.get(claim.pk))
     # Published fact-checks of the same claims (the library), ranked as claim matching is evaluated.
-    reviewed = claims_match_factchecks(claims, vectors=vectors)
+    reviewed = claims_match_factchecks(claims, vectors=vectors or known_vectors)
     checked = f"; {reviewed} published fact-checks suggested" if reviewed else ""
     linked = f"; {len(sources)} linked pages sent for reading, their evidence follows." if sources else "."
     article_finish(article, f"{found} evidence passages found among stored sources{checked}{linked}")
@@ -254,6 +255,7 @@ class PickedClaims:
     repeats: int  # sentences over the threshold that repeat an earlier one of the same article
     over_cap: int  # distinct sentences over the threshold beyond the cap
     cap: int = 0  # at most this many claims: half the article's sentences, or the configured maximum
+    vectors: dict[int, np.ndarray] = field(default_factory=dict)  # claim id -> its sentence's embedding
 
 
 @transaction.atomic
@@ -302,8 +304,20 @@ def _create_sentences_and_claims(article: Article) -> PickedClaims:
         )
         for claim in claims
     )
+    by_position = {
+        sentence.position: result.vector for sentence, result in zip(sentences, scores, strict=True)
+    }
+    vectors = {
+        claim.pk: by_position[claim.sentence.position]
+        for claim in claims
+        if by_position.get(claim.sentence.position) is not None
+    }
     return PickedClaims(
-        len(claims), len(over_threshold) - len(distinct), max(0, len(distinct) - cap), cap=cap
+        len(claims),
+        len(over_threshold) - len(distinct),
+        max(0, len(distinct) - cap),
+        cap=cap,
+        vectors=vectors,
     )
 
 

@@ -67,13 +67,17 @@ def _vectors_of(ids: list[int]) -> dict[int, np.ndarray]:
         return {pk: np.array(text.strip("[]").split(","), dtype=np.float32) for pk, text in cursor.fetchall()}
 
 
-def claims_embed(claims: list[Claim]) -> dict[int, np.ndarray]:
-    """Embed and store the vectors of several claims in one batch (one model call, one statement)."""
+def claims_embed(claims: list[Claim], *, known: dict[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
+    """Embed and store the vectors of several claims in one batch (one model call, one statement).
+    `known` holds vectors already computed for some claims (their sentences' embeddings from scoring)."""
     if not claims or not _claim_vectors_enabled():
         return {}
     from text.embeddings import encode
 
-    vectors = encode([claim.text for claim in claims])
+    known = known or {}
+    missing = [claim for claim in claims if claim.pk not in known]
+    encoded = dict(zip((c.pk for c in missing), encode([c.text for c in missing]), strict=True))
+    vectors = [known[claim.pk] if claim.pk in known else encoded[claim.pk] for claim in claims]
     with connection.cursor() as cursor:
         cursor.executemany(
             "UPDATE claims_claim SET embedding = %s::vector WHERE id = %s",
