@@ -351,3 +351,15 @@ def test_a_stored_figure_that_no_longer_fits_the_text_is_not_marked_and_is_escap
     page = alice.get(reverse("claims:claim_detail", args=[claim.pk])).content.decode()
     assert "<b>9</b>" not in page and "&lt;b&gt;9&lt;/b&gt;" in page  # listed, escaped
     assert '<span class="figure"' not in page  # but not underlined at a span it does not match
+
+
+def test_the_queue_can_put_stated_quantities_first_as_the_pipeline_picks(alice, article):
+    vague = make_bare_claim(article, "Officials confirmed close cooperation with their neighbours", score=0.9)
+    figure = make_bare_claim(article, "Deportations rose from 18,000 to 20,000", score=0.7)
+    Claim.objects.filter(pk=figure.pk).update(features={"type_quantity": 1.0})
+    Claim.objects.filter(pk=vague.pk).update(features={"type_quantity": 0.0})
+    legacy = make_bare_claim(article, "A claim scored before claim types existed", score=0.8)  # features {}
+    html = alice.get(reverse("claims:queue"), {"sort": "checkable"}).content.decode()
+    order = [int(pk) for pk in re.findall(r'name="claims" value="(\d+)"', html)]
+    assert order == [figure.pk, vague.pk, legacy.pk]
+    assert "quantities first, then score" in html  # offered in the sort menu

@@ -4,7 +4,9 @@ from datetime import date
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import Q, QuerySet
+from django.db.models import FloatField, Q, QuerySet, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 
 from ..models import Claim
 from .common import ARTICLE_HEAVY_FIELDS, OPEN_STATUSES
@@ -13,6 +15,8 @@ from .demand import with_demand
 # Key in the query string → (label, ordering). The id tie-breaker keeps pagination stable.
 QUEUE_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "-score": ("highest score first", ("-score", "-id")),
+    # The pipeline's triage order (claims.checkworthiness.triage_priority): a stated quantity first.
+    "checkable": ("quantities first, then score", ("-states_quantity", "-score", "-id")),
     "score": ("lowest score first", ("score", "id")),
     "-created": ("newest first", ("-created_at", "-id")),
     "created": ("oldest first", ("created_at", "id")),
@@ -90,4 +94,7 @@ def claim_queue(
     elif sort == "relevance":
         sort = "-score"
     ordering = QUEUE_SORTS.get(sort, QUEUE_SORTS["-score"])[1]
+    if "-states_quantity" in ordering:
+        quantity = Cast(KeyTextTransform("type_quantity", "features"), FloatField())
+        claims = claims.annotate(states_quantity=Coalesce(quantity, Value(0.0)))
     return claims.order_by(*ordering)
