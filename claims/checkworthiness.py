@@ -383,7 +383,9 @@ def _reasons(types: list[ClaimType], hand: dict[str, float], wording: float, *, 
     against = _AGAINST - ({"future"} if any(t.name == "prediction" for t in types) else set())
     downs = sorted((c, n) for n, c in hand.items() if c < -0.15 and n in against)
     reasons = shown_types + [_PHRASES[n] for _, n in ups[: max(1, 4 - len(shown_types))]]
-    if wording > _NOTABLE:
+    if wording > _NOTABLE and len(reasons) < 2:
+        # Only when the named features hardly explain the score: on most news sentences the wording
+        # leans that way, and a reason every sentence carries tells a reviewer nothing.
         reasons.append("worded like statements fact-checkers check")
     against = [t.label for t in types if t.name == "personal"] + [_PHRASES[n] for _, n in downs[:2]]
     if wording < -_NOTABLE and not picked:
