@@ -1,11 +1,13 @@
 """Check-worthiness: how much a sentence looks like a factual claim worth checking.
 
 A logistic regression over named hand features (numbers, dates, agencies, comparisons, attribution,
-statistical verbs; against: questions, opinion, hedging, first person, length) plus a capped
-TF-IDF vocabulary. The weights live in `claims/data/checkworthiness_model.json`, written by
-`bench/fit_checkworthiness.py` from the shared ClaimBuster and CLEF 2020 data; see
-`claims/data/README.md` for provenance and metrics. Each score carries its features and the
-human-readable reasons behind it, so a reviewer can see why a sentence was picked.
+statistical verbs; against: questions, opinion, hedging, first person, length), the claim types of
+`text/claim_types.py`, a vocabulary of content words and phrases, and the MiniLM sentence embedding.
+The weights live in `claims/data/checkworthiness_model.json`, written by
+`bench/fit_checkworthiness.py` (recipe: `claims/evaluation/checkworthiness_training.py`) from the
+shared ClaimBuster and CLEF 2020 data; see `claims/data/README.md` for provenance and metrics. Each
+score carries its features and the reasons behind it, so a reviewer can see why a sentence was
+picked; `triage_priority` and `claims_to_pick` decide which sentences of an article become claims.
 """
 
 from __future__ import annotations
