@@ -261,7 +261,12 @@ FULL_SENTENCE_WORDS = 20
 
 
 def hand_features(sentence: str) -> dict[str, float]:
-    """The named features of one sentence; values are 0/1 except log_words."""
+    """The named features of one sentence; values are 0/1 except log_words and figures."""
+    return _features_and_types(sentence)[0]
+
+
+def _features_and_types(sentence: str) -> tuple[dict[str, float], list[ClaimType]]:
+    """The named features and the claim types they include, the sentence's quantities read once."""
     text = _text(sentence)
     values = {name: 1.0 if check(text) else 0.0 for name, (check, _) in _CHECKS.items()}
     n_words = len(text.words)
@@ -272,13 +277,15 @@ def hand_features(sentence: str) -> dict[str, float]:
     values["log_words"] = round(
         math.log1p(min(n_words, FULL_SENTENCE_WORDS)) / math.log1p(FULL_SENTENCE_WORDS), 4
     )
-    types = {t.name for t in claim_types(sentence)}
+    quantities = extract_quantities(sentence)
+    found = claim_types(sentence, quantities)
+    types = {t.name for t in found}
     values.update({f"type_{name}": 1.0 if name in types else 0.0 for name in CLAIM_TYPES})
-    figures = [q for q in extract_quantities(sentence) if q["kind"] not in {"year", "duration"}]
+    figures = [q for q in quantities if q["kind"] not in {"year", "duration"}]
     values["figures"] = round(min(len(figures), 3) / 3, 4)
     values["figure_change"] = 1.0 if {"from", "to"} <= {q.get("role") for q in figures} else 0.0
     values["future_figure"] = 1.0 if figures and (values["future"] or "prediction" in types) else 0.0
-    return values
+    return values, found
 
 
 _FUNCTION_WORDS = frozenset(
@@ -399,7 +406,7 @@ def _reasons(types: list[ClaimType], hand: dict[str, float], wording: float, *, 
 
 def score_one(model: _Model, sentence: str, vector: np.ndarray | None = None) -> Checkworthiness:
     """The score of one sentence; `vector` is its sentence embedding when `model` reads one."""
-    features = hand_features(sentence)
+    features, types = _features_and_types(sentence)
     hand = {n: model.hand_weights.get(n, 0.0) * v * model.hand_scale for n, v in features.items()}
     wording = sum(_lexical_contributions(model, sentence).values())
     if model.embedding_coef is not None and vector is not None:
@@ -407,8 +414,7 @@ def score_one(model: _Model, sentence: str, vector: np.ndarray | None = None) ->
     logit = model.intercept + sum(hand.values()) + wording
     score = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
     # A question claims nothing: its words may look like a prediction, but that is no reason to check it.
-    types = [] if features["question"] else claim_types(sentence)
-    reasons = _reasons(types, hand, wording, picked=score >= model.threshold)
+    reasons = _reasons([] if features["question"] else types, hand, wording, picked=score >= model.threshold)
     return Checkworthiness(score=round(score, 4), features=features, reasons=reasons, vector=vector)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from text.quantities import extract_quantities
 
@@ -67,10 +68,10 @@ _PERSONAL = re.compile(
 )
 
 
-def _quantity_label(sentence: str) -> str | None:
+def _quantity_label(sentence: str, quantities: list[dict[str, Any]]) -> str | None:
     """ "from 18,000 to 20,000" when the figures have roles, else the first figures, years left out
     (a year dates a claim; it is not the quantity being claimed), else a record or ranking."""
-    figures = [q for q in extract_quantities(sentence) if q["kind"] not in {"year", "duration"}]
+    figures = [q for q in quantities if q["kind"] not in {"year", "duration"}]
     roles = {q.get("role") for q in figures}
     if {"from", "to"} <= roles:
         start = next(q["text"] for q in figures if q.get("role") == "from")
@@ -82,10 +83,11 @@ def _quantity_label(sentence: str) -> str | None:
     return f"“{record.group(0).lower()}”" if record else None
 
 
-def claim_types(sentence: str) -> list[ClaimType]:
-    """The types a sentence's words show, most checkable first."""
+def claim_types(sentence: str, quantities: list[dict[str, Any]] | None = None) -> list[ClaimType]:
+    """The types a sentence's words show, most checkable first. `quantities` is the sentence's
+    `extract_quantities`, when the caller has it already."""
     found: list[ClaimType] = []
-    quantity = _quantity_label(sentence)
+    quantity = _quantity_label(sentence, extract_quantities(sentence) if quantities is None else quantities)
     if quantity:
         found.append(ClaimType("quantity", f"{CLAIM_TYPES['quantity']}: {quantity}"))
     for name, pattern in (("prediction", _PREDICTION), ("cause", _CAUSE), ("rule", _RULE)):

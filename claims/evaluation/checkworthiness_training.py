@@ -218,19 +218,17 @@ def claimbuster_cv(corpus: Corpus, make: Callable[[], Model], *, pooled: bool) -
     """Stratified 5-fold CV on ClaimBuster. F1 at a threshold chosen by an inner 3-fold CV on each
     training part (nested, so the number is honest), F1 at 0.5, average precision, and the
     out-of-fold scores."""
-
     cb = corpus.split("cb")
     y = corpus.labels[cb]
-    oof, predicted = np.zeros(len(cb)), np.zeros(len(cb), dtype=bool)
+    oof = claimbuster_oof(corpus, make, pooled=pooled)
+    predicted = np.zeros(len(cb), dtype=bool)
+    # The same outer folds as claimbuster_oof; each fold's threshold comes from its training part alone.
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(cb, y):
         inner = np.zeros(len(train))
         for in_train, in_test in StratifiedKFold(3, shuffle=True, random_state=1).split(train, y[train]):
             rows = _train_rows(corpus, cb[train[in_train]], cb[train[in_test]], pooled, "clef")
             inner[in_test] = make().fit(corpus, rows).predict(corpus, cb[train[in_test]])
-        threshold = best_threshold(y[train].tolist(), inner.tolist())
-        rows = _train_rows(corpus, cb[train], cb[test], pooled, "clef")
-        oof[test] = make().fit(corpus, rows).predict(corpus, cb[test])
-        predicted[test] = oof[test] >= threshold
+        predicted[test] = oof[test] >= best_threshold(y[train].tolist(), inner.tolist())
     nested = precision_recall_f1(y.tolist(), predicted.astype(float).tolist(), 0.5)
     return {
         "f1_nested": nested["f1"],
