@@ -2,7 +2,8 @@
 
 A logistic regression over named hand features (numbers, dates, agencies, comparisons, attribution,
 statistical verbs; against: questions, opinion, hedging, first person, length), the claim types of
-`text/claim_types.py`, a vocabulary of content words and phrases, and the MiniLM sentence embedding.
+`text/claim_types.py`, a vocabulary of content words and phrases, one of character n-grams, and two
+MiniLM vectors from one forward pass: the sentence embedding and its 4th layer's mean.
 The weights live in `claims/data/checkworthiness_model.json`, written by
 `bench/fit_checkworthiness.py` (recipe: `claims/evaluation/checkworthiness_training.py`) from the
 shared ClaimBuster and CLEF 2020 data; see `claims/data/README.md` for provenance and metrics. Each
@@ -19,13 +20,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from text import embeddings
 from text.claim_types import CLAIM_TYPES, ClaimType, claim_types
 from text.quantities import extract_quantities
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 __all__ = [
     "CLAIM_SHARE",
@@ -44,7 +48,7 @@ MODEL_PATH = Path(__file__).resolve().parent / "data" / "checkworthiness_model.j
 # The probability cut-off that makes a sentence a Claim. bench/fit_checkworthiness.py picks it as the
 # threshold that maximises the positive-class F1 of out-of-fold ClaimBuster predictions and stores it
 # in the model file; a test keeps this constant and the file in step.
-CLAIM_THRESHOLD: float = 0.43
+CLAIM_THRESHOLD: float = 0.35
 
 
 # By default an article's claims are its best sentences over the threshold, and at most this share
@@ -311,6 +315,21 @@ def lexical_terms(sentence: str) -> list[str]:
     return words + [p for p in pairs if not all(w in _FUNCTION_WORDS for w in p.split())]
 
 
+def char_vectorizer(*, max_features: int | None = None, min_df: int = 1) -> TfidfVectorizer:
+    """The character block's vectorizer: 3- to 5-grams inside lower-cased words, space-padded
+    (scikit-learn's "char_wb"). The runtime uses only its analyzer, so both sides split alike."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=min_df, max_features=max_features
+    )
+
+
+@lru_cache(maxsize=1)
+def _char_grams() -> Callable[[str], list[str]]:
+    return char_vectorizer().build_analyzer()
+
+
 @dataclass(frozen=True)
 class _Model:
     """One fitted variant: the logistic regression's weights, split by the block they read."""
@@ -319,8 +338,11 @@ class _Model:
     hand_scale: float
     hand_weights: dict[str, float]
     terms: dict[str, tuple[float, float]]  # term -> (idf, coef)
+    char_grams: dict[str, tuple[float, float]]  # character n-gram -> (idf, coef)
     embedding_coef: np.ndarray | None  # (384,) weights of the sentence embedding, or None
     embedding_scale: float
+    middle_coef: np.ndarray | None  # (384,) weights of the middle-layer vector, or None
+    middle_scale: float
     threshold: float
 
 
@@ -331,16 +353,24 @@ class _Models:
     meta: dict[str, Any]
 
 
+def _vocabulary(raw: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    return {
+        t: (float(i), float(c)) for t, i, c in zip(raw["vocabulary"], raw["idf"], raw["coef"], strict=True)
+    }
+
+
 def _variant(raw: dict[str, Any]) -> _Model:
-    vocab, idf, coef = raw["lexical"]["vocabulary"], raw["lexical"]["idf"], raw["lexical"]["coef"]
     embedding = raw.get("embedding")
     return _Model(
         intercept=float(raw["intercept"]),
         hand_scale=float(raw["hand_scale"]),
         hand_weights={k: float(v) for k, v in raw["hand_weights"].items()},
-        terms={t: (float(i), float(c)) for t, i, c in zip(vocab, idf, coef, strict=True)},
+        terms=_vocabulary(raw["lexical"]),
+        char_grams=_vocabulary(raw["characters"]),
         embedding_coef=np.asarray(embedding["coef"], dtype=np.float64) if embedding else None,
         embedding_scale=float(embedding["scale"]) if embedding else 0.0,
+        middle_coef=np.asarray(embedding["middle_coef"], dtype=np.float64) if embedding else None,
+        middle_scale=float(embedding["middle_scale"]) if embedding else 0.0,
         threshold=float(raw["threshold"]),
     )
 
@@ -356,16 +386,16 @@ def load_model(path: Path = MODEL_PATH) -> _Models:
     )
 
 
-def _lexical_contributions(model: _Model, sentence: str) -> dict[str, float]:
-    """Per-term share of the logit: sublinear tf * idf, l2-normalised, times the coefficient
-    (the same arithmetic as scikit-learn's TfidfVectorizer used at fit time)."""
+def _tfidf_contribution(vocabulary: dict[str, tuple[float, float]], terms: list[str]) -> float:
+    """A vocabulary block's share of the logit: sublinear tf * idf, l2-normalised, times the
+    coefficients (the same arithmetic as scikit-learn's TfidfVectorizer used at fit time)."""
     counts: dict[str, int] = {}
-    for term in lexical_terms(sentence):
-        if term in model.terms:
+    for term in terms:
+        if term in vocabulary:
             counts[term] = counts.get(term, 0) + 1
-    weights = {t: (1.0 + math.log(n)) * model.terms[t][0] for t, n in counts.items()}
+    weights = {t: (1.0 + math.log(n)) * vocabulary[t][0] for t, n in counts.items()}
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-    return {t: w / norm * model.terms[t][1] for t, w in weights.items()}
+    return sum(w / norm * vocabulary[t][1] for t, w in weights.items())
 
 
 # A block of the logit this large (in either direction) is worth a reason of its own.
@@ -392,25 +422,33 @@ def _reasons(types: list[ClaimType], hand: dict[str, float], wording: float, *, 
     against = _AGAINST - ({"future"} if any(t.name == "prediction" for t in types) else set())
     downs = sorted((c, n) for n, c in hand.items() if c < -0.15 and n in against)
     reasons = shown_types + [_PHRASES[n] for _, n in ups[: max(1, 4 - len(shown_types))]]
-    if wording > _NOTABLE and len(reasons) < 2:
+    if wording > _NOTABLE and len(reasons) < 2 and picked:
         # Only when the named features hardly explain the score: on most news sentences the wording
-        # leans that way, and a reason every sentence carries tells a reviewer nothing.
+        # leans that way, and a reason every sentence carries tells a reviewer nothing. Never on a
+        # sentence left out, where it would contradict its own score.
         reasons.append("worded like statements fact-checkers check")
     against = [t.label for t in types if t.name == "personal"] + [_PHRASES[n] for _, n in downs[:2]]
     if wording < -_NOTABLE and not picked:
-        # Only to explain a sentence left out: on a picked one it would contradict its own score.
+        # Only to explain a sentence left out, likewise.
         against.append("worded like opinion or talk rather than a checkable fact")
     # "but:" only after a reason for: a sentence with none simply says what held it down.
     return reasons + [f"but: {reason}" if reasons else reason for reason in against]
 
 
-def score_one(model: _Model, sentence: str, vector: np.ndarray | None = None) -> Checkworthiness:
-    """The score of one sentence; `vector` is its sentence embedding when `model` reads one."""
+def score_one(
+    model: _Model, sentence: str, vector: np.ndarray | None = None, middle: np.ndarray | None = None
+) -> Checkworthiness:
+    """The score of one sentence; `vector` and `middle` are its sentence embedding and middle-layer
+    vector (text.embeddings.encode_with_middle) when `model` reads them."""
     features, types = _features_and_types(sentence)
     hand = {n: model.hand_weights.get(n, 0.0) * v * model.hand_scale for n, v in features.items()}
-    wording = sum(_lexical_contributions(model, sentence).values())
-    if model.embedding_coef is not None and vector is not None:
+    wording = _tfidf_contribution(model.terms, lexical_terms(sentence))
+    wording += _tfidf_contribution(model.char_grams, _char_grams()(sentence))
+    if model.embedding_coef is not None and model.middle_coef is not None:
+        if vector is None or middle is None:
+            raise ValueError("this variant reads the sentence's vectors: pass both")
         wording += float(np.dot(model.embedding_coef, vector)) * model.embedding_scale
+        wording += float(np.dot(model.middle_coef, middle)) * model.middle_scale
     logit = model.intercept + sum(hand.values()) + wording
     score = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
     # A question claims nothing: its words may look like a prediction, but that is no reason to check it.
@@ -425,6 +463,9 @@ def score_sentences(sentences: list[str]) -> list[Checkworthiness]:
     if not sentences:
         return []
     if embeddings.model_available():
-        vectors = embeddings.encode(sentences)
-        return [score_one(models.with_embeddings, s, v) for s, v in zip(sentences, vectors, strict=True)]
+        vectors, middles = embeddings.encode_with_middle(sentences)
+        return [
+            score_one(models.with_embeddings, s, v, m)
+            for s, v, m in zip(sentences, vectors, middles, strict=True)
+        ]
     return [score_one(models.without_embeddings, s) for s in sentences]

@@ -116,15 +116,17 @@ def test_it_puts_the_seed_articles_key_figures_first_and_picks_at_most_half() ->
 
 def test_it_ships_a_json_model_that_agrees_with_the_threshold() -> None:
     assert MODEL_PATH.suffix == ".json"
-    assert MODEL_PATH.stat().st_size < 3_000_000
+    assert MODEL_PATH.stat().st_size < 4_000_000
     raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     assert abs(raw["threshold"] - CLAIM_THRESHOLD) < 1e-9
     full, lexical = raw["variants"]["with_embeddings"], raw["variants"]["without_embeddings"]
     assert abs(full["threshold"] - CLAIM_THRESHOLD) < 1e-9
     for variant in (full, lexical):
         assert set(variant["hand_weights"]) == set(FEATURES)
-        assert len(variant["lexical"]["vocabulary"]) == len(variant["lexical"]["coef"])
-    assert len(full["embedding"]["coef"]) == 384 and "embedding" not in lexical
+        for block in ("lexical", "characters"):
+            assert len(variant[block]["vocabulary"]) == len(variant[block]["coef"]) > 1000
+    assert len(full["embedding"]["coef"]) == len(full["embedding"]["middle_coef"]) == 384
+    assert "embedding" not in lexical
     assert raw["recipe"] == full["recipe"]
     assert load_model() is load_model()  # loaded once per process
 

@@ -61,6 +61,18 @@ def test_it_gives_a_sentence_the_same_vector_alone_and_padded_in_a_batch() -> No
         np.testing.assert_allclose(batched[0], embeddings.encode([longer[0]])[0], atol=1e-5)
 
 
+def test_the_middle_layer_comes_from_the_same_pass_without_changing_the_sentence_vectors() -> None:
+    final, middle = embeddings.encode_with_middle(SENTENCES, batch_size=2)
+    np.testing.assert_array_equal(final, embeddings.encode(SENTENCES, batch_size=2))
+    assert middle.shape == final.shape and middle.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(middle, axis=1), 1.0, atol=1e-5)
+    # Another layer, not a copy; still a sentence representation (the paraphrases stay closest).
+    assert np.abs(middle - final).max() > 0.05
+    assert float(middle[0] @ middle[1]) > float(middle[0] @ middle[2])
+    empty_final, empty_middle = embeddings.encode_with_middle([])
+    assert empty_final.shape == empty_middle.shape == (0, embeddings.DIMENSIONS)
+
+
 def test_it_handles_empty_input_and_empty_strings() -> None:
     assert embeddings.encode([]).shape == (0, embeddings.DIMENSIONS)
     vectors = embeddings.encode(["", "   ", "Words."])

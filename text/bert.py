@@ -83,6 +83,12 @@ class Encoder:
         self, ids: np.ndarray, mask: np.ndarray, type_ids: np.ndarray | None = None
     ) -> np.ndarray:
         """(batch, length) ids, mask and optional token type ids -> (batch, length, 384) hidden states."""
+        return self.layer_states(ids, mask, type_ids)[-1]
+
+    def layer_states(
+        self, ids: np.ndarray, mask: np.ndarray, type_ids: np.ndarray | None = None
+    ) -> list[np.ndarray]:
+        """The (batch, length, 384) output of every layer, first to last, from one forward pass."""
         batch, length = ids.shape
         token_type = self.token_type[0] if type_ids is None else self.token_type[type_ids]
         x = self.word[ids] + self.position[:length] + token_type
@@ -90,6 +96,7 @@ class Encoder:
         x = _layer_norm(x.reshape(batch * length, HIDDEN), self.emb_ln_g, self.emb_ln_b)
         bias = np.where(mask, np.float32(0), _MASKED).astype(np.float32)[:, None, None, :]
         scale = np.float32(1 / np.sqrt(_HEAD_DIM))
+        outputs = []
         for layer in self.layers:
             qkv = (x @ layer.qkv_w + layer.qkv_b).reshape(batch, length, 3, _HEADS, _HEAD_DIM)
             q, k, v = qkv.transpose(2, 0, 3, 1, 4)  # each (batch, heads, length, head_dim)
@@ -101,7 +108,8 @@ class Encoder:
             h = x @ layer.ffn_in_w + layer.ffn_in_b
             h = h * np.float32(0.5) * (np.float32(1) + self.erf(h * np.float32(1 / np.sqrt(2))))  # exact GELU
             x = _layer_norm(x + h @ layer.ffn_out_w + layer.ffn_out_b, layer.ln2_g, layer.ln2_b)
-        return x.reshape(batch, length, HIDDEN)
+            outputs.append(x.reshape(batch, length, HIDDEN))
+        return outputs
 
 
 def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,24 +43,62 @@ def cached_encode(texts: list[str], *, cache_dir: Path | None = None) -> np.ndar
     """
     if not embeddings.model_available():
         return None
-    if not texts:
-        return np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32)
     folder = cache_dir or CACHE_DIR
     path = folder / f"{_key(texts)}.npy"
-    if path.is_file():
-        try:
-            vectors = np.load(path)
-            if vectors.shape == (len(texts), embeddings.DIMENSIONS):
-                return vectors
-        except (OSError, ValueError):
-            pass  # a torn or foreign file: recompute and overwrite it
+    cached = _load(path, len(texts))
+    if cached is not None:
+        return cached
+    vectors = _spread(texts, lambda unique: (embeddings.encode(unique),))[0]
+    _store(path, vectors)
+    return vectors
+
+
+def cached_encode_with_middle(
+    texts: list[str], *, cache_dir: Path | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """`embeddings.encode_with_middle` for texts, cached like cached_encode (whose file it shares for
+    the last layer's vectors), or None when the embedding model is not installed."""
+    if not embeddings.model_available():
+        return None
+    folder = cache_dir or CACHE_DIR
+    key = _key(texts)
+    paths = (folder / f"{key}.npy", folder / f"{key}-layer{embeddings.MIDDLE_LAYER}.npy")
+    cached = [_load(path, len(texts)) for path in paths]
+    if cached[0] is not None and cached[1] is not None:
+        return cached[0], cached[1]
+    final, middle = _spread(texts, embeddings.encode_with_middle)
+    _store(paths[0], final)
+    _store(paths[1], middle)
+    return final, middle
+
+
+Encoder = Callable[[list[str]], tuple[np.ndarray, ...]]
+
+
+def _spread(texts: list[str], encode: Encoder) -> tuple[np.ndarray, ...]:
+    """Encode each distinct text once and spread the rows back over texts, in order."""
+    if not texts:
+        return tuple(np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32) for _ in range(2))
     unique = list(dict.fromkeys(texts))
     position = {text: i for i, text in enumerate(unique)}
-    vectors = embeddings.encode(unique)[[position[text] for text in texts]]
-    folder.mkdir(parents=True, exist_ok=True)
+    rows = [position[text] for text in texts]
+    return tuple(block[rows] for block in encode(unique))
+
+
+def _load(path: Path, rows: int) -> np.ndarray | None:
+    if not path.is_file():
+        return None
+    try:
+        vectors = np.load(path)
+    except (OSError, ValueError):
+        return None  # a torn or foreign file: recompute and overwrite it
+    return vectors if vectors.shape == (rows, embeddings.DIMENSIONS) else None
+
+
+def _store(path: Path, vectors: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename, so a concurrent run or an interrupted one never leaves a half-written file.
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
         np.save(handle, vectors)
     os.chmod(handle.name, 0o644)  # temporary files are created private; a cache is not secret
     os.replace(handle.name, path)
-    return vectors
