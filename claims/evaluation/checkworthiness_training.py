@@ -58,7 +58,7 @@ __all__ = [
 class Recipe:
     # Chosen with the same cross-validation as bench/fit_checkworthiness.py prints (C 0.5 / 2 / 4,
     # hand scale 1 / 2 / 3, embedding scale 0 / 1 / 2, lexical scale 0.5 / 0.7 / 1, CLEF row weight
-    # 0.3 / 1 / 2 / 3, CLEF positives x1 / x3, 8k / 20k / 40k terms; the record is in
+    # 0.3 / 1 / 2 / 3, CLEF positives x1 / x3, 8k / 20k / 40k terms, character scale 0.5 / 1; the record is in
     # claims/data/README.md): CLEF MAP differed by about +-0.005 between most of them, so the
     # simplest setting with the best ClaimBuster F1 was kept.
     C: float = 2.0
