@@ -76,9 +76,8 @@ Encoder = Callable[[list[str]], tuple[np.ndarray, ...]]
 
 
 def _spread(texts: list[str], encode: Encoder) -> tuple[np.ndarray, ...]:
-    """Encode each distinct text once and spread the rows back over texts, in order."""
-    if not texts:
-        return tuple(np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32) for _ in range(2))
+    """Encode each distinct text once and spread the rows back over texts, in order (the encoders
+    return (0, 384) blocks for no texts)."""
     unique = list(dict.fromkeys(texts))
     position = {text: i for i, text in enumerate(unique)}
     rows = [position[text] for text in texts]
