@@ -21,7 +21,7 @@ weights, trained on the same pooled data and on the evaluated set alone):
 
 - ClaimBuster: stratified 5-fold CV, F1 of the positive class at a threshold chosen by an inner
   3-fold CV on the training folds (nested), F1 at 0.5, and average precision.
-- CLEF 2020: 5-fold CV grouped by debate, mean average precision over debates.
+- CLEF 2020: 10-fold CV grouped by debate (`DEBATE_FOLDS`), mean average precision over debates.
 
 Each variant's threshold is the cut-off with the best F1 on its out-of-fold ClaimBuster scores.
 """

@@ -23,6 +23,7 @@ from claims.checkworthiness import (
     score_sentences,
     triage_priority,
 )
+from claims.evaluation.checkworthiness_training import DEBATE_FOLDS
 from claims.evaluation.scoring import (
     average_precision,
     dataset_name,
@@ -101,8 +102,9 @@ def _sibling_training_file(dataset: Path, own: dict[str, Any]) -> Path | None:
 
 def out_of_fold_scores(dataset: Path, *, debates: bool, pooled_with: Path | None) -> list[float]:
     """Scores for a file the shipped model was fitted on: each row scored by the shipped recipe
-    refitted without the row's fold (5 folds, grouped by debate for debate files), with the other
-    training file pooled in as at fit time. The same code as bench/fit_checkworthiness.py."""
+    refitted without the row's fold (DEBATE_FOLDS folds grouped by debate for debate files, 5
+    stratified folds otherwise), with the other training file pooled in as at fit time. The same
+    code as bench/fit_checkworthiness.py."""
     from claims.evaluation.checkworthiness_training import (
         Fitted,
         Recipe,
@@ -141,6 +143,7 @@ def evaluate(dataset: Path, *, predictions: Path | None = None) -> dict[str, Any
     rows = read_rows(dataset)
     texts = [_text(row) for row in rows]
     groups = [str(row["debate_id"]) for row in rows] if rows and "debate_id" in rows[0] else None
+    folds = DEBATE_FOLDS if groups is not None else 5
 
     trained_on = _training_file(dataset)
     if trained_on is None:
@@ -152,7 +155,7 @@ def evaluate(dataset: Path, *, predictions: Path | None = None) -> dict[str, Any
         sibling = _sibling_training_file(dataset, trained_on)
         scores = out_of_fold_scores(dataset, debates=groups is not None, pooled_with=sibling)
         scored_by = (
-            "out of fold: the shipped recipe refitted on 4 of 5 folds"
+            f"out of fold: the shipped recipe refitted on {folds - 1} of {folds} folds"
             + (", grouped by debate" if groups is not None else "")
             + (f", pooled with {sibling.name} as at fit time" if sibling else ", this file alone")
         )
@@ -181,9 +184,9 @@ def evaluate(dataset: Path, *, predictions: Path | None = None) -> dict[str, Any
         # model's own ranking above.
         priorities = [triage_priority(s, hand_features(t)) for s, t in zip(scores, texts, strict=True)]
         result["map_in_triage_order"] = round(mean_average_precision(groups, gold, priorities)[0], 4)
-    base_scores = baseline_scores(texts, gold, groups)
+    base_scores = baseline_scores(texts, gold, groups, folds=folds)
     baseline = _metrics(gold, base_scores, groups, 0.5)
-    baseline["model"] = "TF-IDF + logistic regression, 5-fold CV on this file" + (
+    baseline["model"] = f"TF-IDF + logistic regression, {folds}-fold CV on this file" + (
         ", grouped by debate" if groups is not None else ""
     )
     baseline["threshold"] = 0.5
