@@ -100,9 +100,11 @@ def _sibling_training_file(dataset: Path, own: dict[str, Any]) -> Path | None:
     return None
 
 
-def out_of_fold_scores(dataset: Path, *, debates: bool, pooled_with: Path | None) -> list[float]:
+def out_of_fold_scores(
+    dataset: Path, *, debates: bool, pooled_with: Path | None, folds: int = DEBATE_FOLDS
+) -> list[float]:
     """Scores for a file the shipped model was fitted on: each row scored by the shipped recipe
-    refitted without the row's fold (DEBATE_FOLDS folds grouped by debate for debate files, 5
+    refitted without the row's fold (`folds` folds grouped by debate for debate files, 5
     stratified folds otherwise), with the other training file pooled in as at fit time. The same
     code as bench/fit_checkworthiness.py."""
     from claims.evaluation.checkworthiness_training import (
@@ -122,7 +124,7 @@ def out_of_fold_scores(dataset: Path, *, debates: bool, pooled_with: Path | None
         recipe = recipe.without_embeddings()
     pooled = pooled_with is not None
     if debates:
-        return clef_cv(corpus, lambda: Fitted(recipe), pooled=pooled)["oof"].tolist()
+        return clef_cv(corpus, lambda: Fitted(recipe), pooled=pooled, folds=folds)["oof"].tolist()
     return claimbuster_oof(corpus, lambda: Fitted(recipe), pooled=pooled).tolist()
 
 
@@ -143,7 +145,7 @@ def evaluate(dataset: Path, *, predictions: Path | None = None) -> dict[str, Any
     rows = read_rows(dataset)
     texts = [_text(row) for row in rows]
     groups = [str(row["debate_id"]) for row in rows] if rows and "debate_id" in rows[0] else None
-    # As clef_cv and baseline_scores split them: fewer folds when a file has fewer debates.
+    # One fold count for our refits, the baseline and the label: fewer when a file has fewer debates.
     folds = min(DEBATE_FOLDS, len(set(groups))) if groups is not None else 5
 
     trained_on = _training_file(dataset)
@@ -154,7 +156,7 @@ def evaluate(dataset: Path, *, predictions: Path | None = None) -> dict[str, Any
     else:
         # The shipped model has seen these rows: score each one with the recipe refitted without it.
         sibling = _sibling_training_file(dataset, trained_on)
-        scores = out_of_fold_scores(dataset, debates=groups is not None, pooled_with=sibling)
+        scores = out_of_fold_scores(dataset, debates=groups is not None, pooled_with=sibling, folds=folds)
         scored_by = (
             f"out of fold: the shipped recipe refitted on {folds - 1} of {folds} folds"
             + (", grouped by debate" if groups is not None else "")
